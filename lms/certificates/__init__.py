@@ -1,0 +1,7 @@
+"""Feature package: certificates."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this feature's blueprints and commands (none yet)."""

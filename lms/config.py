@@ -1,0 +1,81 @@
+"""Settings: safe defaults, then ``LMS_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_instance_path() -> Path:
+    """Where the database, the secret key and the broker's files live by default."""
+    return Path(os.environ.get("LMS_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+
+
+def defaults(instance: Path) -> dict[str, Any]:
+    """Every setting the platform reads, with a value that is safe on one machine."""
+    return {
+        "DATABASE_URL": f"sqlite:///{instance / 'oqu.db'}",
+        "DATABASE_ECHO": False,
+        "BROKER_URL": f"filesystem://{instance / 'broker'}",
+        "BROKER_POLL_INTERVAL": 0.02,
+        "BASE_URL": "http://127.0.0.1:8000",
+        "DEFAULT_LOCALE": "kk",
+        "LANGUAGES": ["kk", "ru", "en"],
+        "CONSENT_VERSION": "2026-01",
+        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+        # Rate limits (Flask-Limiter syntax); storage in memory unless Redis is named.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "10 per minute",
+        "RATELIMIT_REGISTER": "5 per minute",
+        "RATELIMIT_PASSWORD_RESET": "5 per hour",
+        "RATELIMIT_SUBMIT": "20 per minute",
+        "RATELIMIT_VERIFY": "60 per minute",
+        "RATELIMIT_API": "120 per minute",
+        # Mail: with no host, messages are written to the log.
+        "MAIL_HOST": "",
+        "MAIL_PORT": 587,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": True,
+        "MAIL_SENDER": "Oqu <no-reply@oqu.local>",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def secret_from_file(path: Path) -> str:
+    """Read the secret key from ``path``, generating it there (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config``: defaults, then ``LMS_*`` variables, then ``overrides``."""
+    instance = Path(app.instance_path)
+    app.config.update(defaults(instance))
+    app.config.from_prefixed_env("LMS")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_from_file(instance / "secret_key")
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + 64 * 1024
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True

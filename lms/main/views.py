@@ -1,0 +1,69 @@
+"""Home page, ``/healthz`` and the error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+from sqlalchemy import text
+
+from lms.db import db
+
+bp = Blueprint("main", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def home() -> Any:
+    from lms.courses import services as courses
+
+    featured = courses.published_courses(db.session())[:6]
+    return render_template("main/home.html", courses=featured)
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        db.session().execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "down"
+        db.session().rollback()
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+def _broker_ok() -> tuple[bool, str]:
+    from kombu import Connection
+
+    url = current_app.config["BROKER_URL"]
+    if url.startswith("filesystem://"):
+        from pathlib import Path
+
+        folder = Path(url.removeprefix("filesystem://"))
+        return (folder.is_dir(), "ok" if folder.is_dir() else "broker folder missing")
+    try:
+        with Connection(url, connect_timeout=1) as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+    except Exception as exc:
+        return False, type(exc).__name__
+    return True, "ok"
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """200 when the database answers, 503 when it does not; the broker is reported too."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    body = {
+        "status": "ok" if db_ok else "unavailable",
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+    }
+    return jsonify(body), 200 if db_ok else 503
+
+
+def register_error_pages(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page)
+
+
+def _error_page(error: Any) -> Any:
+    code = getattr(error, "code", 500) or 500
+    return render_template("main/error.html", code=code), code

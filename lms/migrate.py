@@ -1,0 +1,24 @@
+"""Alembic, driven from Python: the deploy step that builds and upgrades the schema."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from lms.config import PROJECT_ROOT
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,34 @@
+// Oqu: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  // Elements with data-poll-url refresh their content until the server says they are final.
+  function poll(el) {
+    var url = el.getAttribute("data-poll-url");
+    var delay = 250;
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var box = document.createElement("div");
+          box.innerHTML = html;
+          var fresh = box.firstElementChild;
+          if (!fresh) { return; }
+          el.replaceWith(fresh);
+          if (fresh.hasAttribute("data-poll-url")) {
+            el = fresh;
+            delay = Math.min(delay * 1.5, 2000);
+            setTimeout(tick, delay);
+          }
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    }
+    setTimeout(tick, delay);
+  }
+  document.querySelectorAll("[data-poll-url]").forEach(poll);
+  // Buttons with data-confirm ask before submitting their form.
+  document.querySelectorAll("[data-confirm]").forEach(function (btn) {
+    btn.addEventListener("click", function (ev) {
+      if (!window.confirm(btn.getAttribute("data-confirm"))) { ev.preventDefault(); }
+    });
+  });
+})();
