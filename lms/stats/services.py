@@ -61,3 +61,27 @@ def completions_of(session: Session, *, user: User) -> list[Completion]:
     return list(session.scalars(
         select(Completion).where(Completion.user_id == user.id)
         .order_by(Completion.completed_at.desc())))
+
+
+def merge_persons(session: Session, *, keep_key: str, drop_key: str) -> None:
+    """Record that person ``drop_key`` is person ``keep_key`` (same IIN found on both).
+
+    Called by accounts before moving the accounts of ``drop_key`` to ``keep_key``. The
+    completions of ``drop_key`` stay as they are; the milestones are merged so that the
+    person counts once, from the earlier date.
+    """
+    drop = session.get(Milestone, drop_key)
+    if drop is None:
+        return
+    keep = session.get(Milestone, keep_key)
+    if keep is None:
+        keep = Milestone(person_key=keep_key)
+        session.add(keep)
+    if drop.first_day is not None and (keep.first_day is None or drop.first_day < keep.first_day):
+        keep.first_day, keep.first_completion_id = drop.first_day, drop.first_completion_id
+    if drop.specialist_day is not None and (
+            keep.specialist_day is None or drop.specialist_day < keep.specialist_day):
+        keep.specialist_day = drop.specialist_day
+        keep.specialist_completion_id = drop.specialist_completion_id
+    session.delete(drop)
+    session.flush()

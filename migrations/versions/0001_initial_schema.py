@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:55:01.653488
+Create Date: 2026-11-27 02:57:01.391188
 """
 
 from alembic import op
