@@ -1,4 +1,4 @@
-"""Reference data shipped with the platform: regions and economic sectors (see reference/README.md)."""
+"""Reference data shipped with the platform: regions and economic sectors."""
 
 from __future__ import annotations
 
