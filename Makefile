@@ -15,7 +15,7 @@ run: setup
 test: setup
 	@bin/test $(PYTEST_ARGS)
 
-setup: install system-packages i18n migrate
+setup: install system-packages i18n migrate import-courses
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -24,10 +24,15 @@ def defaults(instance: Path) -> dict[str, Any]:
         "DATABASE_ECHO": False,
         "BROKER_URL": f"filesystem://{instance / 'broker'}",
         "BROKER_POLL_INTERVAL": 0.02,
+        "GRADING_SWEEP_SECONDS": 30,  # how often the worker re-sends stuck submissions
+        "GRADING_STUCK_SECONDS": 180,  # queued/running longer than this counts as stuck
+        "GRADING_MAX_DELIVERIES": 8,  # crashes of one submission before it is marked failed
+        "GRADING_QUEUE": "grading",  # the broker queue of grading tasks
         "BASE_URL": "http://127.0.0.1:8000",
         "DEFAULT_LOCALE": "kk",
         "LANGUAGES": ["kk", "ru", "en"],
         "CONSENT_VERSION": "2026-01",
+        "IIN_HASH_KEY": "",  # empty: derived from SECRET_KEY; set it before real IINs arrive
         "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
         # Rate limits (Flask-Limiter syntax); storage in memory unless Redis is named.
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -38,6 +43,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RATELIMIT_SUBMIT": "20 per minute",
         "RATELIMIT_VERIFY": "60 per minute",
         "RATELIMIT_API": "120 per minute",
+        "CREDENTIAL_KEYS_DIR": "",  # empty: <instance>/credential_keys (Ed25519 PEMs)
         # Mail: with no host, messages are written to the log.
         "MAIL_HOST": "",
         "MAIL_PORT": 587,

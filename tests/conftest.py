@@ -54,7 +54,7 @@ def _drop_postgres_database(base_url: str, name: str) -> None:
 def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     base = os.environ.get("LMS_TEST_DATABASE_URL")
     if base:
-        name = f"oqu_test_{worker_id}"
+        name = f"oqu_test_{worker_id}_{os.getpid()}"
         url = _postgres_database(base, name)
         yield url
         _drop_postgres_database(base, name)
@@ -115,8 +115,18 @@ def app_settings(database_url: str, instance_dir: Path) -> dict[str, Any]:
 def app(app_settings: dict[str, Any], session: Session) -> Iterator[Flask]:
     application = create_app(app_settings)
     db.use_session(application, session)
+    # The test keeps one app context open, which Flask reuses for every request; a real
+    # server starts each request with an empty ``g`` (Flask-Login and Flask-Babel cache there).
+    application.before_request_funcs.setdefault(None, []).insert(0, _empty_g)
     with application.app_context():
         yield application
+
+
+def _empty_g() -> None:
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
-"""Feature package: courses."""
+"""Feature package: courses (catalogue, packages, the ``courses`` commands)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints and commands (none yet)."""
+    """Register the catalogue blueprint and the ``flask courses`` commands."""
+    from lms.courses import cli, views
+
+    app.register_blueprint(views.bp)
+    cli.init_app(app)

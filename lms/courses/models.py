@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ForeignKey,
-
     LargeBinary,
     Numeric,
     String,
@@ -85,6 +84,8 @@ class Course(Base):
         primaryjoin=lambda: Course.id == course_prerequisite.c.course_id,
         secondaryjoin=lambda: Course.id == course_prerequisite.c.required_id,
         order_by="Course.slug")
+    files: Mapped[list[CourseFile]] = relationship(
+        back_populates="course", order_by="CourseFile.path", cascade="all, delete-orphan")
 
 
 class Module(Base):
@@ -225,3 +226,17 @@ class AssignmentFile(Base):
     assignment: Mapped[Assignment] = relationship(back_populates="files")
 
 
+class CourseFile(Base):
+    """A package file no item owns (an image a lesson shows): kept, served and exported."""
+
+    __tablename__ = "course_file"
+    __table_args__ = (UniqueConstraint("course_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
+                                           index=True)
+    # Relative to the package folder, with "/" separators: "lessons/img/neuron.png".
+    path: Mapped[str] = mapped_column(String(300))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    course: Mapped[Course] = relationship(back_populates="files")

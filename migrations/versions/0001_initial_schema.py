@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:57:01.391188
+Create Date: 2026-11-27 03:24:34.070403
 """
 
 from alembic import op
@@ -102,6 +102,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_completion_day'), ['day'], unique=False)
         batch_op.create_index(batch_op.f('ix_completion_person_key'), ['person_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_completion_user_id'), ['user_id'], unique=False)
+
+    op.create_table('course_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('path', sa.String(length=300), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_course_file_course_id_course'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_file')),
+    sa.UniqueConstraint('course_id', 'path', name=op.f('uq_course_file_course_id_path'))
+    )
+    with op.batch_alter_table('course_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_course_file_course_id'), ['course_id'], unique=False)
 
     op.create_table('course_instructor',
     sa.Column('course_id', sa.Integer(), nullable=False),
@@ -336,6 +348,10 @@ def downgrade() -> None:
     op.drop_table('enrollment')
     op.drop_table('course_prerequisite')
     op.drop_table('course_instructor')
+    with op.batch_alter_table('course_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_course_file_course_id'))
+
+    op.drop_table('course_file')
     with op.batch_alter_table('completion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_completion_user_id'))
         batch_op.drop_index(batch_op.f('ix_completion_person_key'))

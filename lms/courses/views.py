@@ -1,0 +1,57 @@
+"""The catalogue of published courses, and the files lessons show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from lms.courses import services
+from lms.courses.forms import CatalogueFilter
+from lms.db import db
+from lms.i18n import current_language
+
+bp = Blueprint("courses", __name__, template_folder="templates")
+
+# Only images are served to browsers; the other package files are for export.
+SERVED_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif"}
+
+
+def course_link(slug: str) -> str | None:
+    """The course page when the learning feature provides one."""
+    if "learning.course" in current_app.view_functions:
+        return url_for("learning.course", slug=slug)
+    return None
+
+
+@bp.get("/courses")
+def catalogue() -> Any:
+    form = CatalogueFilter(request.args)
+    form.fill_choices(current_language())
+    # Each filter on its own: a value that is not offered (a stale link) is just ignored.
+    chosen = {field.name: field.data if field.data in {c.value for c in field.choices}
+              else None for field in (form.tier, form.language, form.sector)}
+    courses = services.published_courses(
+        db.session(), tier=chosen["tier"], language=chosen["language"],
+        sector=chosen["sector"], query=(form.q.data or "").strip()[:200] or None)
+    filtered = any((form.q.data, form.tier.data, form.language.data, form.sector.data))
+    return render_template("courses/catalogue.html", form=form, courses=courses,
+                           filtered=filtered, course_link=course_link)
+
+
+@bp.get("/courses/<slug>/files/<path:path>")
+def course_file(slug: str, path: str) -> Any:
+    """An image of a published course's package, for lessons that show one."""
+    try:
+        course = services.get_course(db.session(), slug)
+    except services.CourseNotFound:
+        abort(404)
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in SERVED_TYPES:
+        abort(404)
+    stored = services.course_file(db.session(), course=course, path=path)
+    if stored is None:
+        abort(404)
+    response = Response(stored.content, mimetype=SERVED_TYPES[suffix])
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
