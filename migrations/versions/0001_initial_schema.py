@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:24:34.070403
+Create Date: 2026-11-27 03:38:05.607024
 """
 
 from alembic import op

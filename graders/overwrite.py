@@ -1,0 +1,165 @@
+"""Sanitising a submission against the master: what nbgrader's autograde does before running.
+
+ClearOutput and DeduplicateIds are nbgrader's own; OverwriteKernelspec and OverwriteCells
+need nbgrader's gradebook, so their effect is re-done here against the master, and made
+stricter: every cell the master knows (by grade id) takes all its nbgrader metadata from
+the master, locked and grade cells take the master's source, deleted ones come back at
+their master position, and a cell with an id the master does not know is a plain cell.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4.nbbase import random_cell_id
+from nbgrader import utils
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    DeduplicateIds,
+)
+
+KEYS_THAT_MATTER = ("grade", "solution", "locked", "task", "points")
+
+
+@dataclass
+class Sanitised:
+    """The notebook to run with hidden tests, the one to run for feedback, what was seen."""
+
+    graded: NotebookNode
+    feedback: NotebookNode
+    flags: list[str] = field(default_factory=list)
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    if not isinstance(meta, dict):
+        return None
+    grade_id = meta.get("grade_id")
+    return grade_id if isinstance(grade_id, str) and grade_id else None
+
+
+def _known(cell: NotebookNode) -> bool:
+    return (
+        utils.is_grade(cell)
+        or utils.is_solution(cell)
+        or utils.is_locked(cell)
+        or (utils.is_task(cell))
+    )
+
+
+def student_version(master: NotebookNode) -> NotebookNode:
+    """The master without hidden tests and mark schemes (what the learner was given)."""
+    nb = copy.deepcopy(master)
+    resources: dict = {}
+    for preprocessor in (ClearHiddenTests(), ClearMarkScheme()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def _answer(master_cell: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """A solution cell: the learner's source in the master's cell type and metadata."""
+    cell = copy.deepcopy(master_cell)
+    cell.source = submitted.get("source", "")
+    if cell.cell_type == "markdown" and submitted.get("attachments"):
+        cell.attachments = copy.deepcopy(submitted.attachments)
+    return cell
+
+
+def _points(meta: dict) -> float | None:
+    try:
+        return float(meta["points"]) if "points" in meta else None
+    except (TypeError, ValueError):
+        return float("nan")  # never equal: counts as changed
+
+
+def _metadata_changed(submitted: NotebookNode, given: NotebookNode) -> bool:
+    """Whether the learner changed what nbgrader reads (flags, points, cell type)."""
+    mine, theirs = submitted.metadata.get("nbgrader", {}), given.metadata.get("nbgrader", {})
+    flags = ("grade", "solution", "locked", "task")
+    if any(bool(mine.get(k)) != bool(theirs.get(k)) for k in flags):
+        return True
+    return _points(mine) != _points(theirs) or submitted.cell_type != given.cell_type
+
+
+def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNode) -> Sanitised:
+    """The submission made safe to grade against ``master``; ``student`` is its release."""
+    nb = copy.deepcopy(submission)
+    flags: set[str] = set()
+    for cell in nb.cells:
+        # nbgrader's preprocessors trust the metadata's shape; a submission's is hostile.
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is not None and _grade_id(cell) is None:
+            del cell.metadata["nbgrader"]
+            if not isinstance(meta, dict) or any(meta.get(k) for k in KEYS_THAT_MATTER):
+                flags.add("unknown-grade-cell")
+    resources: dict = {}
+    for preprocessor in (ClearOutput(), DeduplicateIds()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+
+    masters = {_grade_id(c): (i, c) for i, c in enumerate(master.cells) if _known(c)}
+    given = {_grade_id(c): c for c in student.cells if _known(c)}
+    cells: list[NotebookNode] = []
+    placed: dict[str, int] = {}  # grade id -> master index, for cells kept in order
+    for cell in nb.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is None or grade_id not in masters or grade_id in placed:
+            if "nbgrader" in cell.get("metadata", {}):
+                if grade_id is not None and grade_id not in masters:
+                    flags.add("unknown-grade-cell")
+                del cell.metadata["nbgrader"]
+            cells.append(cell)
+            continue
+        index, master_cell = masters[grade_id]
+        if _metadata_changed(cell, given[grade_id]):
+            flags.add("changed-cell-metadata")
+        if utils.is_solution(master_cell):
+            new = _answer(master_cell, cell)
+        else:
+            if cell.get("source", "") != given[grade_id].source:
+                flags.add("edited-locked-cell")
+            new = copy.deepcopy(master_cell)
+        if cell.get("id"):
+            new["id"] = cell["id"]
+        placed[grade_id] = index
+        cells.append(new)
+
+    # Deleted cells come back where the master has them: after the kept cell that
+    # precedes them in the master, else before the first kept cell that follows them.
+    for grade_id, (index, master_cell) in masters.items():
+        if grade_id in placed:
+            continue
+        flags.add("deleted-cell")
+        position = None
+        for i, cell in enumerate(cells):
+            other = _grade_id(cell)
+            if other in placed and placed[other] < index:
+                position = i + 1
+        if position is None:
+            following = [i for i, c in enumerate(cells) if _grade_id(c) in placed]
+            position = following[0] if following else len(cells)
+        cells.insert(position, copy.deepcopy(master_cell))
+        placed[grade_id] = index  # type: ignore[index]
+
+    seen: set[str] = set()
+    for cell in cells:
+        if not cell.get("id") or cell["id"] in seen:
+            cell["id"] = random_cell_id()
+        seen.add(cell["id"])
+    nb.cells = cells
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    for key in ("kernelspec", "language_info"):
+        if key in master.metadata:
+            nb.metadata[key] = copy.deepcopy(master.metadata[key])
+    nb, resources = CheckCellMetadata().preprocess(nb, resources)
+
+    feedback = copy.deepcopy(nb)
+    for cell in feedback.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in given and not utils.is_solution(cell):
+            cell.source = given[grade_id].source
+    return Sanitised(graded=nb, feedback=feedback, flags=sorted(flags))
