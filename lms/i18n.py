@@ -92,6 +92,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         str(p) for p in translation_directories())
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    # Days are Almaty calendar days (DESIGN.md); dates and times are shown in that zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
 

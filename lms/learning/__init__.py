@@ -1,7 +1,10 @@
-"""Feature package: learning."""
+"""Feature package: learning (course page, enrolment, lessons, quizzes, dashboard)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints and commands (none yet)."""
+    """Register the learning blueprint (the item pages join it on import)."""
+    from lms.learning import items, views  # noqa: F401  (items adds its routes to views.bp)
+
+    app.register_blueprint(views.bp)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:38:05.607024
+Create Date: 2026-11-27 03:38:56.422275
 """
 
 from alembic import op
