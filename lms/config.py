@@ -34,6 +34,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "CONSENT_VERSION": "2026-01",
         "IIN_HASH_KEY": "",  # empty: derived from SECRET_KEY; set it before real IINs arrive
         "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+        "STUDIO_ZIP_MAX_FILES": 2000,  # entries in an uploaded course package zip
+        "STUDIO_ZIP_MAX_UNPACKED_BYTES": 200 * 1024 * 1024,  # a zip bomb stops here
         # Rate limits (Flask-Limiter syntax); storage in memory unless Redis is named.
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,

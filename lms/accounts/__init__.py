@@ -1,7 +1,15 @@
-"""Feature package: accounts."""
+"""Feature package: accounts (registration, sign-in, profile, roles)."""
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints and commands (none yet)."""
+    """Register the accounts blueprint and the ``users`` command group."""
+    from lms.accounts import cli, views
+    from lms.extensions import login_manager
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.users_group)
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"

@@ -1,7 +1,11 @@
-"""Feature package: certificates."""
+"""Feature package: certificates (PDF, public verification, signed credentials)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints and commands (none yet)."""
+    """Register the certificates blueprint and the ``certificates`` CLI group."""
+    from lms.certificates import cli, views
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.certificates_group)

@@ -1,7 +1,11 @@
-"""Feature package: stats."""
+"""Feature package: stats (counting toward 5M / 500K, dashboard, exports)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this feature's blueprints and commands (none yet)."""
+    """Register the dashboard blueprint and the ``stats`` commands."""
+    from lms.stats import cli, views
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.stats_cli)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:38:56.422275
+Create Date: 2026-11-27 03:54:20.286604
 """
 
 from alembic import op
@@ -24,6 +24,37 @@ def upgrade() -> None:
     sa.Column('created_at', lms.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_person')),
     sa.UniqueConstraint('iin_hash', name=op.f('uq_person_iin_hash'))
+    )
+    op.create_table('person_merge',
+    sa.Column('drop_key', sa.String(length=32), nullable=False),
+    sa.Column('keep_key', sa.String(length=32), nullable=False),
+    sa.Column('created_at', lms.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('drop_key', name=op.f('pk_person_merge'))
+    )
+    with op.batch_alter_table('person_merge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_merge_keep_key'), ['keep_key'], unique=False)
+
+    op.create_table('stat_cube',
+    sa.Column('cube', sa.String(length=8), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('tier', sa.String(length=16), nullable=False),
+    sa.Column('region', sa.String(length=8), nullable=False),
+    sa.Column('k1', sa.String(length=16), nullable=False),
+    sa.Column('k2', sa.String(length=8), nullable=False),
+    sa.Column('completions', sa.Integer(), nullable=False),
+    sa.Column('new_trained', sa.Integer(), nullable=False),
+    sa.Column('new_specialists', sa.Integer(), nullable=False),
+    sa.CheckConstraint('completions >= 0 AND new_trained >= 0 AND new_specialists >= 0', name=op.f('ck_stat_cube_not_negative')),
+    sa.PrimaryKeyConstraint('cube', 'month', 'tier', 'region', 'k1', 'k2', name=op.f('pk_stat_cube'))
+    )
+    op.create_table('stat_daily',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('tier', sa.String(length=16), nullable=False),
+    sa.Column('completions', sa.Integer(), nullable=False),
+    sa.Column('new_trained', sa.Integer(), nullable=False),
+    sa.Column('new_specialists', sa.Integer(), nullable=False),
+    sa.CheckConstraint('completions >= 0 AND new_trained >= 0 AND new_specialists >= 0', name=op.f('ck_stat_daily_not_negative')),
+    sa.PrimaryKeyConstraint('day', 'tier', name=op.f('pk_stat_daily'))
     )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,6 +80,22 @@ def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_is_synthetic'), ['is_synthetic'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_person_key'), ['person_key'], unique=False)
+
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', lms.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', lms.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_api_token_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
 
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,17 +206,35 @@ def upgrade() -> None:
     with op.batch_alter_table('module', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_module_course_id'), ['course_id'], unique=False)
 
+    op.create_table('certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('completion_id', sa.Integer(), nullable=False),
+    sa.Column('issued_at', lms.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', lms.db.UTCDateTime(), nullable=True),
+    sa.Column('revoke_reason', sa.String(length=500), nullable=True),
+    sa.Column('key_id', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['completion_id'], ['completion.id'], name=op.f('fk_certificate_completion_id_completion')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
+    sa.UniqueConstraint('completion_id', name=op.f('uq_certificate_completion_id'))
+    )
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_code'), ['code'], unique=True)
+
     op.create_table('correction',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('completion_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', lms.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user.id'], name=op.f('fk_correction_by_user_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['completion_id'], ['completion.id'], name=op.f('fk_correction_completion_id_completion')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_correction'))
     )
     with op.batch_alter_table('correction', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_correction_completion_id'), ['completion_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_correction_kind'), ['kind'], unique=False)
 
     op.create_table('item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -194,8 +259,10 @@ def upgrade() -> None:
     sa.Column('person_key', sa.String(length=32), nullable=False),
     sa.Column('first_completion_id', sa.Integer(), nullable=True),
     sa.Column('first_day', sa.Date(), nullable=True),
+    sa.Column('first_at', lms.db.UTCDateTime(), nullable=True),
     sa.Column('specialist_completion_id', sa.Integer(), nullable=True),
     sa.Column('specialist_day', sa.Date(), nullable=True),
+    sa.Column('specialist_at', lms.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['first_completion_id'], ['completion.id'], name=op.f('fk_milestone_first_completion_id_completion')),
     sa.ForeignKeyConstraint(['specialist_completion_id'], ['completion.id'], name=op.f('fk_milestone_specialist_completion_id_completion')),
     sa.PrimaryKeyConstraint('person_key', name=op.f('pk_milestone'))
@@ -334,9 +401,14 @@ def downgrade() -> None:
 
     op.drop_table('item')
     with op.batch_alter_table('correction', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_correction_kind'))
         batch_op.drop_index(batch_op.f('ix_correction_completion_id'))
 
     op.drop_table('correction')
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_code'))
+
+    op.drop_table('certificate')
     with op.batch_alter_table('module', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_module_course_id'))
 
@@ -366,10 +438,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_course_owner_id'))
 
     op.drop_table('course')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_person_key'))
         batch_op.drop_index(batch_op.f('ix_user_is_synthetic'))
 
     op.drop_table('user')
+    op.drop_table('stat_daily')
+    op.drop_table('stat_cube')
+    with op.batch_alter_table('person_merge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_merge_keep_key'))
+
+    op.drop_table('person_merge')
     op.drop_table('person')
     # ### end Alembic commands ###

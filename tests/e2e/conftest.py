@@ -40,7 +40,9 @@ def live_app(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> An
     instance = tmp_path_factory.mktemp("e2e-instance")
     app = create_app(test_settings(live_database, instance, WTF_CSRF_ENABLED=True,
                                    TESTING=False))
-    result = app.test_cli_runner().invoke(args=["courses", "import", str(ROOT / "courses")])
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["courses", "import", str(ROOT / "courses")])
     assert result.exit_code == 0, result.output
     return app
 

@@ -1,0 +1,116 @@
+"""The printed and signed forms of a certificate, worded in a chosen language.
+
+Kept apart from the services because the wording needs the app's translations. The
+document language is the learner's language of study (the course language chosen at
+enrolment), unless another UI language is asked for; the course title falls back to the
+language of study, then to the course's first language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from lms.certificates import credential, pdf
+from lms.certificates.keys import KeyStore
+from lms.certificates.services import ACCOUNT_DELETED, ANNULLED_PREFIX, CertificateFacts
+from lms.i18n import LANGUAGES, localized
+
+TIER_NAMES = {
+    "public": _l("AI for everyone (public tier)"),
+    "specialist": _l("AI for industry specialists (specialist tier)"),
+}
+
+
+def keystore(app: Flask | None = None) -> KeyStore:
+    """The app's signing keys (CREDENTIAL_KEYS_DIR, else <instance>/credential_keys)."""
+    app = app or current_app
+    store = app.extensions.get("oqu.credential_keys")
+    if store is None:
+        folder = app.config.get("CREDENTIAL_KEYS_DIR") or Path(app.instance_path) / \
+            "credential_keys"
+        store = app.extensions["oqu.credential_keys"] = KeyStore(Path(folder))
+    return store
+
+
+def base_url() -> str:
+    return str(current_app.config["BASE_URL"]).rstrip("/")
+
+
+def document_language(facts: CertificateFacts, requested: str | None = None) -> str:
+    """``requested`` if it is a UI language, else the language of study, else Kazakh."""
+    for candidate in (requested, facts.language,
+                      facts.holder.locale if facts.holder is not None else None):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    return "kk"
+
+
+def course_title(facts: CertificateFacts, language: str) -> str:
+    course = facts.course
+    return localized(course.title, [facts.language, *course.languages], locale=language)
+
+
+def tier_name(tier: str) -> str:
+    return str(TIER_NAMES.get(tier, tier))
+
+
+def reason_text(reason: str | None) -> str:
+    """A revocation reason for display: the known ones translated, an admin's as written."""
+    if reason == ACCOUNT_DELETED:
+        return _("holder's account deleted")
+    if reason and reason.startswith(ANNULLED_PREFIX):
+        return _("completion annulled: %(reason)s", reason=reason.removeprefix(ANNULLED_PREFIX))
+    return reason or ""
+
+
+def sheet(facts: CertificateFacts, language: str) -> pdf.Sheet:
+    """What the PDF prints, in ``language``."""
+    url = credential.verify_url(base_url(), facts.code)
+    with force_locale(language):
+        return pdf.Sheet(
+            language=language,
+            heading=_("Certificate of completion"),
+            certifies=_("This certifies that"),
+            holder_name=facts.holder_name or "",
+            completed=_("has completed the course"),
+            course_title=course_title(facts, language),
+            tier_line=_("Tier: %(tier)s", tier=tier_name(facts.tier)),
+            date_line=_("Completed on %(date)s",
+                        date=format_date(facts.completed_on, format="long")),
+            code_line=_("Certificate code: %(code)s", code=facts.code),
+            verify_line=_("Check that this certificate is valid at:"),
+            verify_url=url,
+            issuer="Oqu",
+            issuer_tagline=_("Kazakhstan's national platform for AI skills"),
+            completed_on=facts.completed_on,
+        )
+
+
+def claims(facts: CertificateFacts, language: str) -> credential.Claims:
+    """What the signed credential states, in ``language``."""
+    with force_locale(language):
+        title = course_title(facts, language)
+        return credential.Claims(
+            base_url=base_url(),
+            code=facts.code,
+            holder_name=facts.holder_name or "",
+            course_slug=facts.course.slug,
+            course_title=title,
+            tier=facts.tier,
+            language=language,
+            completed_on=facts.completed_on,
+            credential_name=_("Certificate of completion: %(course)s", course=title),
+            description=_("Completion of the course “%(course)s” on Oqu, Kazakhstan's "
+                          "national platform for AI skills.", course=title),
+            criteria=_("Every required lesson, quiz and notebook assignment of the course "
+                       "passed."),
+        )
+
+
+def render_pdf(facts: CertificateFacts, language: str) -> bytes:
+    return pdf.render(sheet(facts, language))

@@ -1,0 +1,120 @@
+"""Metadata of published statistics, in Kazakh, Russian and English (data, not UI text)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lms.stats.figures import Period
+
+LABELS: dict[str, dict[str, str]] = {
+    "kk": {"total": "Барлығы", "public": "Жалпы деңгей", "specialist": "Мамандар деңгейі",
+           "female": "Әйел", "male": "Ер", "not_stated": "Көрсетілмеген",
+           "kk": "Қазақ тілі", "ru": "Орыс тілі", "en": "Ағылшын тілі",
+           "none": "Жұмыс істемейді, оқиды немесе зейнеткер"},
+    "ru": {"total": "Итого", "public": "Общий уровень", "specialist": "Уровень специалистов",
+           "female": "Женский", "male": "Мужской", "not_stated": "Не указан",
+           "kk": "Казахский язык", "ru": "Русский язык", "en": "Английский язык",
+           "none": "Не работает, учится или на пенсии"},
+    "en": {"total": "Total", "public": "Public tier", "specialist": "Specialist tier",
+           "female": "Female", "male": "Male", "not_stated": "Not stated",
+           "kk": "Kazakh", "ru": "Russian", "en": "English",
+           "none": "Not employed, studying or retired"},
+}
+
+DIMENSION_NAMES = {
+    "region": {"kk": "өңір", "ru": "регион", "en": "region"},
+    "tier": {"kk": "курс деңгейі", "ru": "уровень курса", "en": "course tier"},
+    "sector": {"kk": "экономика саласы (ЭҚЖЖ)", "ru": "отрасль экономики (ОКЭД)",
+               "en": "economic sector (OKED)"},
+    "sex": {"kk": "жынысы", "ru": "пол", "en": "sex"},
+    "age_band": {"kk": "жас тобы", "ru": "возрастная группа", "en": "age band"},
+    "course": {"kk": "курс", "ru": "курс", "en": "course"},
+    "language": {"kk": "оқу тілі", "ru": "язык обучения", "en": "language of study"},
+}
+
+TEXT = {
+    "kk": {
+        "dataset": "Oqu: ЖИ дағдыларын оқыту статистикасы, {dim} бойынша, {period} кезеңі",
+        "measures": ("completions — аяқталған курстар саны; new_trained — кезеңде алғаш рет "
+                     "кез келген курсты аяқтаған адамдар (5 млн мақсатына); new_specialists — "
+                     "алғаш рет мамандар курсын аяқтаған адамдар (500 мың мақсатына)"),
+        "suppression": ("1-ден 9-ға дейінгі ұяшықтар «<10» деп көрсетіледі (JSON: null, "
+                        "\"suppressed\": true). Жолдар мен бағандардың қорытындылары бойынша "
+                        "жасырын мәнді қалпына келтіруге болмайтындай қосымша ұяшықтар «x» деп "
+                        "жасырылады. Нөл 0 ретінде көрсетіледі."),
+        "residual_risk": ("Қалдық тәуекел: әртүрлі кестелер мен кезеңдерді бір-бірінен алу "
+                          "(мысалы, тоқсаннан оның екі айын) жасырын мәнді ашуы мүмкін."),
+        "revision": ("Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
+                     "біріктірілген тұлғалар) кейінгі сандарды өзгертуі мүмкін."),
+    },
+    "ru": {
+        "dataset": "Oqu: статистика обучения навыкам ИИ, по признаку «{dim}», период {period}",
+        "measures": ("completions — число завершённых курсов; new_trained — люди, впервые "
+                     "завершившие любой курс в периоде (цель 5 млн); new_specialists — люди, "
+                     "впервые завершившие курс для специалистов (цель 500 тыс.)"),
+        "suppression": ("Ячейки со значениями от 1 до 9 показаны как «<10» (JSON: null, "
+                        "\"suppressed\": true). Дополнительные ячейки скрыты как «x», чтобы "
+                        "скрытое значение нельзя было восстановить по итогам строк и столбцов. "
+                        "Ноль показан как 0."),
+        "residual_risk": ("Остаточный риск: вычитание разных таблиц и периодов друг из друга "
+                          "(например, двух месяцев из квартала) может раскрыть скрытое значение."),
+        "revision": ("Данные на дату выгрузки; поправки (аннулированные завершения, "
+                     "объединённые лица) могут изменить последующие цифры."),
+    },
+    "en": {
+        "dataset": "Oqu: AI skills training statistics by {dim}, period {period}",
+        "measures": ("completions: courses completed; new_trained: people who completed "
+                     "their first course of any tier in the period (5M target); "
+                     "new_specialists: people who completed their first specialist course "
+                     "(500K target)"),
+        "suppression": ("Cells counting 1 to 9 are shown as \"<10\" (JSON: null with "
+                        "\"suppressed\": true). Further cells are hidden as \"x\" so that no "
+                        "hidden value can be recovered from the row and column totals. Zero is "
+                        "shown as 0."),
+        "residual_risk": ("Residual risk: subtracting tables or periods from one another "
+                          "(a quarter minus two of its months) may reveal a hidden value."),
+        "revision": ("Figures are as of the extraction date; corrections (annulled "
+                     "completions, merged persons) may revise later figures."),
+    },
+}
+
+FIELD_TEXT = {
+    "kk": {"measure": "көрсеткіш", "label": "атауы", "count": "сан немесе «<10» / «x»",
+           "value": "код"},
+    "ru": {"measure": "показатель", "label": "название", "count": "число или «<10» / «x»",
+           "value": "код"},
+    "en": {"measure": "measure", "label": "name", "count": "count, or \"<10\" / \"x\"",
+           "value": "code"},
+}
+
+
+def fields(dimension: str, lang: str) -> list[dict[str, str]]:
+    """Field names, types and meanings of the exported table."""
+    t = FIELD_TEXT[lang]
+    out = [{"name": "measure", "type": "string", "description": t["measure"]},
+           {"name": dimension, "type": "string",
+            "description": f"{DIMENSION_NAMES[dimension][lang]} ({t['value']})"}]
+    out += [{"name": f"label_{code}", "type": "string", "description": f"{t['label']} ({code})"}
+            for code in ("kk", "ru", "en")]
+    columns = ["total"] if dimension == "tier" else ["public", "specialist", "total"]
+    out += [{"name": c, "type": "integer", "description": f"{LABELS[lang][c]}: {t['count']}"}
+            for c in columns]
+    return out
+
+
+def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, dict]:
+    """The export's metadata in kk, ru and en."""
+    out = {}
+    for lang, text in TEXT.items():
+        out[lang] = {
+            "dataset": text["dataset"].format(dim=DIMENSION_NAMES[dimension][lang],
+                                              period=period.text),
+            "period": period.text,
+            "extracted_at": extracted.isoformat(timespec="seconds"),
+            "fields": fields(dimension, lang),
+            "measures": text["measures"],
+            "suppression": text["suppression"],
+            "residual_risk": text["residual_risk"],
+            "revision": text["revision"],
+        }
+    return out

@@ -1,0 +1,263 @@
+"""Synthetic learners at national scale, counted by the bulk path of the counting code.
+
+Each synthetic learner is a new person, so milestones are decided per batch (their
+earliest completion, their earliest specialist completion), the batch's counter changes
+are aggregated in memory and upserted once, and rows go in by the driver's executemany.
+``stats check`` proves this equal to the one-at-a-time path (tests/stats/test_synthetic.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.accounts.models import Person, User, UserRole
+from lms.courses.models import Course, Tier
+from lms.db import utcnow
+from lms.reference import regions, sector_codes
+from lms.stats.counters import Deltas
+from lms.stats.models import Completion, Milestone
+from lms.stats.services import AGE_BANDS, ALMATY
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+AGE_WEIGHTS = {(14, 17): 8, (18, 24): 22, (25, 34): 27, (35, 44): 20, (45, 54): 13,
+               (55, 64): 7, (65, 80): 3}
+LANGUAGES = ("kk", "ru", "en")
+LANGUAGE_WEIGHTS = (50, 42, 8)
+SEXES = ("female", "male", "not_stated")
+SEX_WEIGHTS = (49, 48, 3)
+COURSES_EACH = (1, 2, 3, 4)
+COURSES_EACH_WEIGHTS = (45, 30, 15, 10)
+BAND_UPPER = np.array([17, 24, 34, 44, 54, 64, 200])
+
+
+class RealLearnersPresent(Exception):
+    """The database holds learner accounts that are not synthetic."""
+
+
+def real_learner_count(session: Session) -> int:
+    """Non-synthetic accounts holding no role beyond learner."""
+    with_roles = select(UserRole.user_id)
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.is_synthetic.is_(False), User.id.not_in(with_roles))) or 0
+
+
+def courses_for_seeding(session: Session) -> list[Course]:
+    """Published courses; else a few synthetic draft courses of both tiers."""
+    courses = list(session.scalars(select(Course).where(Course.published.is_(True))
+                                   .order_by(Course.id)))
+    if {c.tier for c in courses} >= {Tier.PUBLIC, Tier.SPECIALIST}:
+        return courses
+    existing = {c.slug: c for c in session.scalars(select(Course).where(
+        Course.slug.like("synthetic-%")))}
+    for i, tier in enumerate((Tier.PUBLIC, Tier.PUBLIC, Tier.SPECIALIST, Tier.SPECIALIST)):
+        slug = f"synthetic-{tier}-{i}"
+        if slug not in existing:
+            course = Course(slug=slug, tier=tier, languages=list(LANGUAGES), sectors=[],
+                            title={"en": f"Synthetic {tier} course {i}",
+                                   "ru": f"Синтетический курс {i}",
+                                   "kk": f"Синтетикалық курс {i}"},
+                            summary={"en": "Synthetic data for load tests."}, published=False)
+            session.add(course)
+            existing[slug] = course
+    session.flush()
+    return courses + list(existing.values())
+
+
+def _p(weights) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    return w / w.sum()
+
+
+def _timestamps(session: Session, seconds: np.ndarray) -> tuple[list, np.ndarray]:
+    """Stored form of UTC timestamps (what UTCDateTime writes) and their Almaty days."""
+    moments = np.datetime64(START.replace(tzinfo=None), "us") + seconds.astype("timedelta64[s]")
+    local = START.astimezone(ALMATY).replace(tzinfo=None) - START.replace(tzinfo=None)
+    offset = np.timedelta64(int(local.total_seconds()), "s")  # no DST in Almaty since 2005
+    days = (moments + offset).astype("datetime64[D]")
+    text = np.char.replace(np.datetime_as_string(moments, unit="us"), "T", " ")
+    return text.tolist(), days
+
+
+def _raw_insert(session: Session, table: Any, columns: list[str], rows: list[tuple]) -> None:
+    """executemany through the driver: the ORM's bulk path costs more than the database."""
+    if not rows:
+        return
+    extra = [c for c in table.columns if c.name not in columns and not c.nullable
+             and c.default is not None and not c.primary_key]
+    defaults: list[Any] = [c.default for c in extra]
+    values = [d.arg(None) if d.is_callable else d.arg for d in defaults]
+    values = [v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+              if isinstance(v, datetime) else v for v in values]
+    names = columns + [c.name for c in extra]
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    quote = connection.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    if values:
+        rows = [row + tuple(values) for row in rows]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def seed(session: Session, *, learners: int, seed_value: int, force: bool = False,
+         batch: int = 50000, commit: Callable[[], None] | None = None,
+         progress: Callable[[int], None] | None = None) -> int:
+    """Create ``learners`` synthetic learners with completions; returns completions made."""
+    if not force and real_learner_count(session):
+        raise RealLearnersPresent()
+    courses = courses_for_seeding(session)
+    session.flush()
+    if session.get_bind().dialect.name == "sqlite":
+        # A bigger page cache for this connection keeps index inserts off the disk.
+        session.connection().exec_driver_sql("PRAGMA cache_size = -262144")
+    if commit:
+        commit()
+    rng = np.random.default_rng(seed_value)
+    region_list = regions()
+    region_codes = np.array([r.code for r in region_list])
+    region_p = _p([r.population_thousands for r in region_list])
+    sectors = np.array(sorted(sector_codes()))
+    sector_p = _p([30 if s == "none" else 3 for s in sectors])
+    bands = list(AGE_WEIGHTS)
+    band_p = _p(list(AGE_WEIGHTS.values()))
+    course_ids = np.array([c.id for c in courses])
+    course_tier = np.array([str(c.tier) for c in courses])
+    course_is_spec = course_tier == str(Tier.SPECIALIST)
+    # A language the course is not taught in falls back to the course's first language.
+    speaks = np.array([[lang in c.languages for lang in LANGUAGES] for c in courses])
+    first_lang = np.array([LANGUAGES.index(c.languages[0]) if c.languages[0] in LANGUAGES
+                           else 0 for c in courses])
+    now = utcnow()
+    span = int((now - START).total_seconds())
+    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+    user_id = (session.scalar(select(func.max(User.id))) or 0) + 1
+    fact_id = (session.scalar(select(func.max(Completion.id))) or 0) + 1
+    start_n = session.scalar(select(func.count()).select_from(User).where(
+        User.email.like(f"synthetic-{seed_value}-%"))) or 0
+    made = done = 0
+    prefix = int.from_bytes(os.urandom(2), "big") << 24  # + learners stays under 16**10
+    while done < learners:
+        size = min(batch, learners - done)
+        # Random keys, but rising (a counter prefix) so that index inserts append.
+        keys = [f"{prefix + done + i:010x}{os.urandom(11).hex()}" for i in range(size)]
+        ids = np.arange(user_id, user_id + size)
+        region = rng.choice(region_codes, size, p=region_p)
+        sector = rng.choice(sectors, size, p=sector_p)
+        sex = np.array(SEXES)[rng.choice(3, size, p=_p(SEX_WEIGHTS))]
+        band = rng.choice(len(bands), size, p=band_p)
+        lows = np.array([lo for lo, _ in bands])[band]
+        highs = np.array([hi for _, hi in bands])[band]
+        birth_year = now.year - rng.integers(lows, highs + 1)
+        # Courses of each learner: the first k of a random permutation of the catalogue.
+        k = np.minimum(np.array(COURSES_EACH)[rng.choice(4, size, p=_p(COURSES_EACH_WEIGHTS))],
+                       len(courses))
+        order = rng.random((size, len(courses))).argsort(axis=1)
+        taken = np.arange(len(courses))[None, :] < k[:, None]
+        who = np.repeat(np.arange(size), k)
+        course = order[taken]
+        n = len(course)
+        stored_at, day = _timestamps(session, rng.integers(0, span, n))
+        lang = rng.choice(3, n, p=_p(LANGUAGE_WEIGHTS))
+        lang = np.where(speaks[course, lang], lang, first_lang[course])
+        years = day.astype("datetime64[Y]").astype(int) + 1970
+        age_band = np.array(AGE_BANDS)[np.searchsorted(BAND_UPPER, years - birth_year[who])]
+        fids = np.arange(fact_id, fact_id + n)
+        day_text = np.datetime_as_string(day).tolist()
+        # Milestones: a learner's earliest completion (ties: lowest id), and of specialists.
+        at_order = np.lexsort((fids, np.array(stored_at), who))
+        first_pos = at_order[np.unique(who[at_order], return_index=True)[1]]
+        spec_pos_all = at_order[course_is_spec[course[at_order]]]
+        spec_learner, spec_idx = np.unique(who[spec_pos_all], return_index=True)
+        spec_pos = spec_pos_all[spec_idx]
+        is_first = np.zeros(n, bool)
+        is_first[first_pos] = True
+        is_spec = np.zeros(n, bool)
+        is_spec[spec_pos] = True
+
+        region_l, sector_l, sex_l = region.tolist(), sector.tolist(), sex.tolist()
+        by_year = birth_year.tolist()
+        _raw_insert(session, Person.__table__, ["key", "created_at"],
+                    [(key, stamp) for key in keys])
+        _raw_insert(session, User.__table__,
+                    ["id", "email", "password_hash", "full_name", "region", "sector",
+                     "birth_year", "sex", "locale", "consent_version", "consented_at",
+                     "person_key", "is_synthetic", "is_active_account", "created_at",
+                     "password_changed_at"],
+                    [(int(ids[i]), f"synthetic-{seed_value}-{start_n + done + i}"
+                      "@synthetic.invalid", "", f"Synthetic learner {start_n + done + i}",
+                      region_l[i], sector_l[i], by_year[i], sex_l[i], "kk", "synthetic",
+                      stamp, keys[i], True, True, stamp, stamp) for i in range(size)])
+        who_l, course_l, lang_l = who.tolist(), course.tolist(), lang.tolist()
+        band_l, fid_l = age_band.tolist(), fids.tolist()
+        facts = [(fid_l[j], int(ids[who_l[j]]), keys[who_l[j]], int(course_ids[course_l[j]]),
+                  str(course_tier[course_l[j]]), region_l[who_l[j]], sector_l[who_l[j]],
+                  sex_l[who_l[j]], band_l[j], LANGUAGES[lang_l[j]], stored_at[j], day_text[j])
+                 for j in range(n)]
+        _raw_insert(session, Completion.__table__,
+                    ["id", "user_id", "person_key", "course_id", "tier", "region", "sector",
+                     "sex", "age_band", "language", "completed_at", "day"], facts)
+        spec_of = dict(zip(spec_learner.tolist(), spec_pos.tolist(), strict=True))
+        milestones = []
+        for learner, pos in zip(who[first_pos].tolist(), first_pos.tolist(), strict=True):
+            sp = spec_of.get(learner)
+            milestones.append((keys[learner], fid_l[pos], day_text[pos], stored_at[pos],
+                               fid_l[sp] if sp is not None else None,
+                               day_text[sp] if sp is not None else None,
+                               stored_at[sp] if sp is not None else None))
+        _raw_insert(session, Milestone.__table__,
+                    ["person_key", "first_completion_id", "first_day", "first_at",
+                     "specialist_completion_id", "specialist_day", "specialist_at"], milestones)
+        _count(session, {"day": np.array(day_text), "tier": course_tier[course],
+                         "region": region[who], "sector": sector[who], "sex": sex[who],
+                         "age_band": age_band, "course": course_ids[course].astype(str),
+                         "language": np.array(LANGUAGES)[lang]}, is_first, is_spec)
+        if session.get_bind().dialect.name == "postgresql":
+            # Explicit ids do not move PostgreSQL's sequences: move them past the batch.
+            for table in ("user", "completion"):
+                session.connection().exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                    f"(SELECT MAX(id) FROM \"{table}\"))")
+        if commit:
+            commit()
+        made += n
+        done += size
+        user_id += size
+        fact_id += n
+        if progress:
+            progress(size)
+    return made
+
+
+def _count(session: Session, columns: dict[str, np.ndarray], is_first: np.ndarray,
+           is_spec: np.ndarray) -> None:
+    """Aggregate a batch's counter changes in memory (group by per table), upsert once."""
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    frame["month"] = frame["day"].str[:7]
+    frame["completions"] = 1
+    frame["new_trained"] = is_first.astype(int)
+    frame["new_specialists"] = is_spec.astype(int)
+    frame["blank"] = ""
+    measures = ["completions", "new_trained", "new_specialists"]
+    deltas = Deltas()
+    daily = frame.groupby(["day", "tier"], sort=False)[measures].sum()
+    for (day, tier), values in zip(daily.index, daily.to_numpy().tolist(), strict=True):
+        deltas.daily[(datetime.fromisoformat(day).date(), tier)] = values
+    for cube, k1, k2 in (("region", "blank", "blank"), ("sector", "sector", "blank"),
+                         ("sex_age", "sex", "age_band"), ("course", "course", "language")):
+        grouped = frame.groupby(["month", "tier", "region", k1, k2], sort=False)[measures].sum()
+        for key, values in zip(grouped.index, grouped.to_numpy().tolist(), strict=True):
+            deltas.cube[(cube, *key)] = values
+    deltas.flush(session)

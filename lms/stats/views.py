@@ -1,0 +1,252 @@
+"""The analyst's dashboard, its SVG charts, and the admin's completion annulment page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.courses.models import Course
+from lms.db import db
+from lms.reference import region_codes, region_name, regions, sector_name
+from lms.security import roles_required
+from lms.stats import charts, exports, figures, services
+from lms.stats.figures import BadPeriod, Period
+from lms.stats.metadata import LABELS
+from lms.stats.models import Completion, Correction, CorrectionKind
+
+bp = Blueprint("stats", __name__, template_folder="templates")
+
+DIMENSION_TITLES = {
+    "region": lazy_gettext("Region"),
+    "tier": lazy_gettext("Tier"),
+    "sector": lazy_gettext("Sector"),
+    "sex": lazy_gettext("Sex"),
+    "age_band": lazy_gettext("Age band"),
+    "course": lazy_gettext("Course"),
+    "language": lazy_gettext("Language of study"),
+}
+
+
+def _locale() -> str:
+    return str(get_locale() or "kk")
+
+
+def period_choices(today: date) -> list[str]:
+    """Months of the last year, quarters of the last two years, the last three years."""
+    months, y, m = [], today.year, today.month
+    for _i in range(12):
+        months.append(f"{y}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    quarters, y, q = [], today.year, (today.month - 1) // 3 + 1
+    for _i in range(8):
+        quarters.append(f"{y}-Q{q}")
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    return [str(today.year - i) for i in range(3)] + quarters + months
+
+
+def _filters() -> tuple[Period | None, str | None, str | None]:
+    try:
+        period = Period.parse(request.args["period"]) if request.args.get("period") else None
+    except BadPeriod:
+        period = None
+    region = request.args.get("region") or None
+    if region not in region_codes():
+        region = None
+    tier = (
+        request.args.get("tier") if request.args.get("tier") in ("public", "specialist") else None
+    )
+    return period, region, tier
+
+
+def label_of(dimension: str, value: str, courses: dict[str, str]) -> str:
+    locale = _locale()
+    if dimension == "region":
+        return region_name(value, locale)
+    if dimension == "sector":
+        return LABELS[locale]["none"] if value == "none" else sector_name(value, locale)
+    if dimension == "course":
+        return courses.get(value, value)
+    return LABELS.get(locale, LABELS["en"]).get(value, value)
+
+
+def _course_titles() -> dict[str, str]:
+    locale = _locale()
+    out = {}
+    for course in db.session().scalars(select(Course)):
+        out[str(course.id)] = course.title.get(locale) or next(
+            iter(course.title.values()), course.slug
+        )
+    return out
+
+
+def breakdown_rows(dimension: str, period, region, tier) -> list[dict]:
+    session = db.session()
+    counts = figures.breakdown(
+        session, dimension=dimension, period=period, region=region, tier=tier
+    )
+    courses = _course_titles() if dimension == "course" else {}
+    zero = {"completions": 0, "new_trained": 0, "new_specialists": 0}
+    return [
+        {"value": v, "label": label_of(dimension, v, courses), **counts.get((v,), zero)}
+        for v in figures.dimension_values(session, dimension)
+    ]
+
+
+@bp.get("/stats")
+@roles_required("analyst", "admin")
+def dashboard():
+    session = db.session()
+    period, region, tier = _filters()
+    progress = figures.progress(session)
+    args = {
+        k: v
+        for k, v in (
+            ("period", period.text if period else None),
+            ("region", region),
+            ("tier", tier),
+        )
+        if v
+    }
+    return render_template(
+        "stats/dashboard.html",
+        progress=progress,
+        targets=(figures.TARGET_TRAINED, figures.TARGET_SPECIALISTS),
+        cumulative=figures.cumulative_by_month(session),
+        breakdowns=[
+            (d, DIMENSION_TITLES[d], breakdown_rows(d, period, region, tier))
+            for d in figures.DIMENSIONS
+        ],
+        periods=period_choices(figures.today()),
+        period=period,
+        region=region,
+        tier=tier,
+        regions=[(r.code, r.name(_locale())) for r in regions()],
+        args=args,
+        export_period=period.text if period else str(figures.today().year),
+        formats=exports.FORMATS,
+    )
+
+
+@bp.get("/stats/charts/<name>.svg")
+@roles_required("analyst", "admin")
+def chart(name: str):
+    session = db.session()
+    period, region, tier = _filters()
+    key = (
+        name,
+        period.text if period else None,
+        region,
+        tier,
+        _locale(),
+        figures.data_version(session),
+    )
+    if name == "cumulative":
+
+        def build() -> str:
+            rows = figures.cumulative_by_month(session)
+            return charts.line(
+                _("Cumulative trained and specialists by month"),
+                [(m, t) for m, t, _s in rows],
+                [(m, s) for m, _t, s in rows],
+                (_("Trained"), _("Specialists")),
+            )
+    elif name in figures.DIMENSIONS:
+
+        def build() -> str:
+            rows = breakdown_rows(name, period, region, tier)
+            return charts.bars(
+                _("Completions by %(dimension)s", dimension=str(DIMENSION_TITLES[name]).lower()),
+                [(r["label"], r["completions"]) for r in rows],
+            )
+    else:
+        abort(404)
+    svg = charts.cached(key, build)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.get("/stats/exports/<dimension>.<fmt>")
+@roles_required("analyst", "admin")
+def export(dimension: str, fmt: str):
+    if dimension not in figures.DIMENSIONS or fmt not in exports.FORMATS:
+        abort(404)
+    try:
+        period = Period.parse(request.args.get("period", ""))
+    except BadPeriod:
+        abort(400)
+    body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
+    response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
+    )
+    return response
+
+
+@bp.get("/admin/completions")
+@roles_required("admin")
+def admin_completions():
+    session = db.session()
+    q = request.args.get("q", "").strip()
+    found: list[Completion] = []
+    if q.isdigit():
+        found = [c for c in [session.get(Completion, int(q))] if c is not None]
+    elif q:
+        user = session.scalar(select(User).where(User.email == q.lower())) or session.scalar(
+            select(User).where(User.email == q)
+        )
+        found = services.completions_of(session, user=user) if user else []
+    annulled = (
+        set(
+            session.scalars(
+                select(Correction.completion_id).where(
+                    Correction.kind == CorrectionKind.ANNULLED,
+                    Correction.completion_id.in_([c.id for c in found]),
+                )
+            )
+        )
+        if found
+        else set()
+    )
+    return render_template(
+        "stats/admin_completions.html",
+        q=q,
+        completions=found,
+        annulled=annulled,
+        courses=_course_titles(),
+    )
+
+
+@bp.post("/admin/completions/<int:completion_id>/annul")
+@roles_required("admin")
+def annul(completion_id: int):
+    session = db.session()
+    completion = session.get(Completion, completion_id) or abort(404)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash(_("Give a reason for the annulment."), "error")
+        return redirect(url_for(".admin_completions", q=completion_id))
+    try:
+        services.annul_completion(
+            session, completion=completion, reason=reason, by_user=current_user
+        )
+    except services.AlreadyAnnulled:
+        flash(_("This completion was already annulled."), "error")
+        return redirect(url_for(".admin_completions", q=completion_id))
+    session.commit()
+    flash(_("Completion annulled; its certificate is revoked."), "success")
+    return redirect(url_for(".admin_completions", q=completion_id))
