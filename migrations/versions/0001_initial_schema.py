@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:54:20.286604
+Create Date: 2026-11-27 04:01:00.766471
 """
 
 from alembic import op
