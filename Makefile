@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # The grading sandbox needs bubblewrap; installed when we are root on Debian or Ubuntu.
-system-packages:
+system-packages: install
 	@bin/system-packages
 
 i18n: install

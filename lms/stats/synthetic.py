@@ -34,6 +34,7 @@ SEXES = ("female", "male", "not_stated")
 SEX_WEIGHTS = (49, 48, 3)
 COURSES_EACH = (1, 2, 3, 4)
 COURSES_EACH_WEIGHTS = (45, 30, 15, 10)
+SPECIALIST_SHARE = 0.12
 BAND_UPPER = np.array([17, 24, 34, 44, 54, 64, 200])
 
 
@@ -162,7 +163,16 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
         # Courses of each learner: the first k of a random permutation of the catalogue.
         k = np.minimum(np.array(COURSES_EACH)[rng.choice(4, size, p=_p(COURSES_EACH_WEIGHTS))],
                        len(courses))
-        order = rng.random((size, len(courses))).argsort(axis=1)
+        # About one learner in eight is an industry specialist (the targets' 500K of 5M);
+        # only they take specialist courses, and they take one first.
+        specialist = rng.random(size) < SPECIALIST_SHARE
+        if not (~course_is_spec).any():
+            specialist[:] = True
+        keys = rng.random((size, len(courses)))
+        keys[~specialist[:, None] & course_is_spec[None, :]] += 2.0
+        keys[specialist[:, None] & course_is_spec[None, :]] -= 1.0
+        k = np.where(specialist, k, np.minimum(k, int((~course_is_spec).sum())))
+        order = keys.argsort(axis=1)
         taken = np.arange(len(courses))[None, :] < k[:, None]
         who = np.repeat(np.arange(size), k)
         course = order[taken]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:01:00.766471
+Create Date: 2026-11-27 04:02:11.828815
 """
 
 from alembic import op
