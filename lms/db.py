@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -72,7 +72,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _sqlite_begin(connection: Any) -> None:
     # pysqlite defers BEGIN until the first write, which breaks SAVEPOINTs (a released
     # savepoint would commit for real); SQLAlchemy's documented recipe begins explicitly.
-    connection.exec_driver_sql("BEGIN")
+    # A request that may write (POST...) takes the write lock up front: in WAL mode SQLite
+    # refuses at once, without waiting, to turn a transaction that has read into a writer
+    # once another connection has written, whereas BEGIN IMMEDIATE waits its turn.
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+def _request_may_write() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

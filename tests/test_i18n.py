@@ -190,3 +190,23 @@ def test_logged_in_users_preference_wins(own_context_client, make_user, session)
     assert user.locale == "ru"
     html = client.get("/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert page_language(html) == "ru" and "Мой профиль" in html
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_one_message_has_one_translation_across_catalogues(lang: str) -> None:
+    # Flask-Babel merges every catalogue into one: a msgid translated two ways would show
+    # whichever catalogue happened to load last, on every page.
+    seen: dict[str, dict[str, str]] = {}
+    for domain in domains():
+        catalog = catalogue(domain, lang)
+        for message in catalog or ():
+            if not message.id or message.fuzzy:
+                continue
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            text = message.string if isinstance(message.string, str) else message.string[0]
+            seen.setdefault(msgid, {})[domain] = text
+    clashes = [f"{msgid!r}: {by_domain}" for msgid, by_domain in sorted(seen.items())
+               if len(set(by_domain.values())) > 1]
+    assert not clashes, (f"{lang}: the same message is translated differently (give the "
+                         "English a context of its own, or one translation):\n  "
+                         + "\n  ".join(clashes))

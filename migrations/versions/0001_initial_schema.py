@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 04:02:11.828815
+Create Date: 2026-11-27 04:19:10.757621
 """
 
 from alembic import op
@@ -334,6 +334,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quiz_attempt_enrollment_id'), ['enrollment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quiz_attempt_item_id'), ['item_id'], unique=False)
 
+    op.create_table('submission',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enrollment_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('notebook', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('max_score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('auto_max_score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('needs_manual_grade', sa.Boolean(), nullable=False),
+    sa.Column('passed', sa.Boolean(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('timings', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('reason_code', sa.String(length=32), nullable=True),
+    sa.Column('executed', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('submitted_at', lms.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', lms.db.UTCDateTime(), nullable=False),
+    sa.Column('started_at', lms.db.UTCDateTime(), nullable=True),
+    sa.Column('graded_at', lms.db.UTCDateTime(), nullable=True),
+    sa.Column('graded_by_task_id', sa.String(length=64), nullable=True),
+    sa.Column('regrade_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['enrollment_id'], ['enrollment.id'], name=op.f('fk_submission_enrollment_id_enrollment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_submission_item_id_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_submission_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_submission'))
+    )
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_submission_enrollment_id'), ['enrollment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_submission_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ix_submission_status_submitted_at', ['status', 'submitted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_submission_user_id'), ['user_id'], unique=False)
+
     op.create_table('assignment_file',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
@@ -345,6 +381,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('assignment_file', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assignment_file_assignment_id'), ['assignment_id'], unique=False)
+
+    op.create_table('manual_grade',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('grade_id', sa.String(length=200), nullable=False),
+    sa.Column('score', sa.Numeric(precision=8, scale=2), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('graded_by_id', sa.Integer(), nullable=True),
+    sa.Column('graded_at', lms.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['graded_by_id'], ['user.id'], name=op.f('fk_manual_grade_graded_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], name=op.f('fk_manual_grade_submission_id_submission'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_manual_grade')),
+    sa.UniqueConstraint('submission_id', 'grade_id', name=op.f('uq_manual_grade_submission_id_grade_id'))
+    )
+    with op.batch_alter_table('manual_grade', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_manual_grade_graded_by_id'), ['graded_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_manual_grade_submission_id'), ['submission_id'], unique=False)
 
     op.create_table('question',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -364,19 +417,54 @@ def upgrade() -> None:
     with op.batch_alter_table('question', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_question_quiz_id'), ['quiz_id'], unique=False)
 
+    op.create_table('regrade',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', lms.db.UTCDateTime(), nullable=False),
+    sa.Column('old_status', sa.String(length=16), nullable=False),
+    sa.Column('old_score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('new_status', sa.String(length=16), nullable=True),
+    sa.Column('new_score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('done_at', lms.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_regrade_requested_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], name=op.f('fk_regrade_submission_id_submission'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_regrade'))
+    )
+    with op.batch_alter_table('regrade', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_regrade_requested_by_id'), ['requested_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_regrade_submission_id'), ['submission_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('regrade', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_regrade_submission_id'))
+        batch_op.drop_index(batch_op.f('ix_regrade_requested_by_id'))
+
+    op.drop_table('regrade')
     with op.batch_alter_table('question', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_question_quiz_id'))
 
     op.drop_table('question')
+    with op.batch_alter_table('manual_grade', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_manual_grade_submission_id'))
+        batch_op.drop_index(batch_op.f('ix_manual_grade_graded_by_id'))
+
+    op.drop_table('manual_grade')
     with op.batch_alter_table('assignment_file', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignment_file_assignment_id'))
 
     op.drop_table('assignment_file')
+    with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_submission_user_id'))
+        batch_op.drop_index('ix_submission_status_submitted_at')
+        batch_op.drop_index(batch_op.f('ix_submission_item_id'))
+        batch_op.drop_index(batch_op.f('ix_submission_enrollment_id'))
+
+    op.drop_table('submission')
     with op.batch_alter_table('quiz_attempt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_attempt_item_id'))
         batch_op.drop_index(batch_op.f('ix_quiz_attempt_enrollment_id'))

@@ -1,0 +1,194 @@
+"""Notebook assignments: submitting, looking up, regrading. Flushes; never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import nbformat
+from nbformat.validator import NotebookValidationError
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from lms.accounts.models import User
+from lms.assignments.models import Regrade, Submission, SubmissionStatus
+from lms.courses.models import Assignment, Course, Item, ItemKind, course_instructor
+from lms.db import utcnow
+from lms.learning.models import Enrollment
+
+
+class AssignmentNotFound(Exception):
+    """No active assignment item with this key in this (visible) course."""
+
+
+class NotEnrolled(Exception):
+    """The learner is not enrolled in the assignment's course."""
+
+
+class AttemptsExhausted(Exception):
+    """The learner has used every attempt the assignment allows."""
+
+
+class InvalidNotebook(Exception):
+    """The upload is not a Jupyter notebook; ``why`` says how: empty, encoding, json, schema."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class UploadTooLarge(Exception):
+    """The upload is larger than the ``MAX_UPLOAD_BYTES`` setting."""
+
+
+def find_assignment_item(session: Session, *, slug: str, item_key: str,
+                         include_drafts: bool = False) -> Item:
+    """The active assignment item ``item_key`` of course ``slug``."""
+    item = session.scalar(
+        select(Item).join(Course, Item.course_id == Course.id)
+        .where(Course.slug == slug, Item.key == item_key, Item.kind == ItemKind.ASSIGNMENT,
+               Item.active.is_(True))
+        .options(selectinload(Item.assignment).selectinload(Assignment.files)))
+    if item is None or item.assignment is None:
+        raise AssignmentNotFound(slug, item_key)
+    if not item.course.published and not include_drafts:
+        raise AssignmentNotFound(slug, item_key)
+    return item
+
+
+def assignment_of(item: Item) -> Assignment:
+    """The assignment of an assignment item (``find_assignment_item`` checked it is there)."""
+    if item.assignment is None:
+        raise AssignmentNotFound(item.course_id, item.key)
+    return item.assignment
+
+
+def find_enrollment(session: Session, *, user: User, course_id: int) -> Enrollment | None:
+    """The user's enrolment in the course, if any."""
+    return session.scalar(select(Enrollment).where(
+        Enrollment.user_id == user.id, Enrollment.course_id == course_id))
+
+
+def teaches(session: Session, *, user: User, course: Course) -> bool:
+    """Whether ``user`` may see the course's submissions: owner, co-instructor or admin."""
+    if user.has_role("admin"):
+        return True
+    if not user.has_role("instructor"):
+        return False
+    if course.owner_id == user.id:
+        return True
+    return (session.scalar(select(func.count()).select_from(course_instructor).where(
+        course_instructor.c.course_id == course.id,
+        course_instructor.c.user_id == user.id)) or 0) > 0
+
+
+def validated_notebook(data: bytes, *, max_bytes: int) -> str:
+    """The upload as notebook JSON text, or ``InvalidNotebook`` / ``UploadTooLarge``."""
+    if len(data) > max_bytes:
+        raise UploadTooLarge(len(data))
+    if not data.strip():
+        raise InvalidNotebook("empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidNotebook("encoding") from error
+    try:
+        node = nbformat.reads(text, as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds for bad input
+        raise InvalidNotebook("json") from error
+    try:
+        nbformat.validate(node)
+    except (nbformat.ValidationError, NotebookValidationError) as error:
+        raise InvalidNotebook("schema") from error
+    return text
+
+
+def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> int:
+    """How many notebooks the learner has submitted for this item."""
+    return session.scalar(select(func.count(Submission.id)).where(
+        Submission.enrollment_id == enrollment.id, Submission.item_id == item.id)) or 0
+
+
+def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
+                    max_bytes: int) -> Submission:
+    """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends."""
+    enrollment = find_enrollment(session, user=user, course_id=item.course_id)
+    if enrollment is None:
+        raise NotEnrolled(user.id, item.course_id)
+    limit = assignment_of(item).max_attempts
+    if limit is not None and attempts_used(session, enrollment=enrollment, item=item) >= limit:
+        raise AttemptsExhausted(limit)
+    notebook = validated_notebook(data, max_bytes=max_bytes)
+    now = utcnow()
+    submission = Submission(enrollment_id=enrollment.id, item_id=item.id, user_id=user.id,
+                            notebook=notebook, status=SubmissionStatus.QUEUED,
+                            submitted_at=now, sent_at=now, result=[], flags=[], timings={})
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def my_submissions(session: Session, *, user: User, item: Item) -> list[Submission]:
+    """The user's submissions for an item, newest first."""
+    return list(session.scalars(
+        select(Submission).where(Submission.user_id == user.id, Submission.item_id == item.id)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())))
+
+
+def visible_submission(session: Session, *, submission_id: int, user: User) -> Submission | None:
+    """The submission when ``user`` owns it or teaches its course; else None."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        return None
+    if submission.user_id == user.id:
+        return submission
+    if teaches(session, user=user, course=submission.item.course):
+        return submission
+    return None
+
+
+def course_submissions(session: Session, *, course: Course) -> list[Submission]:
+    """Every submission of the course's items, newest first."""
+    return list(session.scalars(
+        select(Submission).join(Item, Submission.item_id == Item.id)
+        .where(Item.course_id == course.id)
+        .options(selectinload(Submission.user), selectinload(Submission.item))
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())))
+
+
+def request_regrade(session: Session, *, submission: Submission, by: User) -> Regrade:
+    """Queue ``submission`` to be graded again; the worker fills in the new result."""
+    regrade = Regrade(submission_id=submission.id, requested_by_id=by.id,
+                      requested_at=utcnow(), old_status=str(submission.status),
+                      old_score=submission.score)
+    session.add(regrade)
+    submission.status = SubmissionStatus.QUEUED
+    submission.sent_at = utcnow()
+    submission.regrade_count += 1
+    session.flush()
+    return regrade
+
+
+def regrade_item(session: Session, *, item: Item, by: User) -> list[Submission]:
+    """Queue every submission of an assignment item to be graded again."""
+    submissions = list(session.scalars(
+        select(Submission).where(Submission.item_id == item.id).order_by(Submission.id)))
+    for submission in submissions:
+        request_regrade(session, submission=submission, by=by)
+    return submissions
+
+
+def stuck_submission_ids(session: Session, *, stuck_seconds: float,
+                         now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Submissions queued or running past the deadline; marks them as sent again now."""
+    now = now or utcnow()
+    deadline = now - timedelta(seconds=stuck_seconds)
+    ids = list(session.scalars(
+        select(Submission.id).where(or_(
+            (Submission.status == SubmissionStatus.QUEUED) & (Submission.sent_at < deadline),
+            (Submission.status == SubmissionStatus.RUNNING) & (Submission.started_at < deadline)
+            & (Submission.sent_at < deadline),
+        )).order_by(Submission.submitted_at).limit(limit)))
+    if ids:
+        session.execute(update(Submission).where(Submission.id.in_(ids)).values(sent_at=now))
+        session.flush()
+    return ids

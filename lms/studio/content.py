@@ -1,0 +1,264 @@
+"""Item content edited in the studio: lesson Markdown, quizzes and their questions, notebook
+assignments (released through ``graders.release``). Flushes; never commits."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import nbformat
+from sqlalchemy.orm import Session
+
+from graders.errors import InvalidSource
+from graders.release import release_notebook
+from lms.courses.models import (
+    Assignment,
+    AssignmentFile,
+    Item,
+    ItemKind,
+    Question,
+    QuestionKind,
+    Quiz,
+)
+from lms.courses.package.reader import ALLOWED_SUFFIXES
+
+DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class BadNotebook(Exception):
+    """The uploaded file is not a notebook, or its nbgrader metadata is wrong."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+class BadDataFile(Exception):
+    """A data file's name or type is not allowed."""
+
+
+class NoNotebookYet(Exception):
+    """An assignment needs its source notebook before anything else."""
+
+
+# -- lessons ------------------------------------------------------------------------------
+
+
+def save_lesson(session: Session, *, item: Item, bodies: dict[str, str]) -> None:
+    """Store the lesson's Markdown per language (empty languages are dropped)."""
+    if item.kind != ItemKind.LESSON or item.lesson is None:
+        raise ValueError(item.key)
+    item.lesson.body = {lang: text.replace("\r\n", "\n") for lang, text in bodies.items()
+                        if text.strip()}
+    session.flush()
+
+
+# -- quizzes ------------------------------------------------------------------------------
+
+
+def save_quiz_settings(session: Session, *, quiz: Quiz, pass_mark: Decimal,
+                       max_attempts: int | None) -> None:
+    """A quiz's pass mark (fraction of the points) and attempt limit (None: unlimited)."""
+    quiz.pass_mark = pass_mark
+    quiz.max_attempts = max_attempts
+    session.flush()
+
+
+@dataclass
+class QuestionFields:
+    """A question as the editor sends it; validated by the form already."""
+
+    kind: str
+    points: Decimal
+    prompt: dict[str, str]
+    explanation: dict[str, str]
+    # choice: [(text per language, correct)]; numeric: value, tolerance; text: accepted.
+    options: list[tuple[dict[str, str], bool]]
+    value: float | None = None
+    tolerance: float | None = None
+    accepted: dict[str, list[str]] | None = None
+
+
+def _next_key(quiz: Quiz) -> str:
+    taken = {q.key for q in quiz.questions}
+    n = len(quiz.questions) + 1
+    while f"q{n}" in taken:
+        n += 1
+    return f"q{n}"
+
+
+def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
+                  question: Question | None = None) -> Question:
+    """Create (at the end) or change a question; its id stays as it was."""
+    if question is None:
+        question = Question(key=_next_key(quiz), position=len(quiz.questions))
+        quiz.questions.append(question)
+    question.kind = QuestionKind(fields.kind)
+    question.points = fields.points
+    question.prompt = {k: v for k, v in fields.prompt.items() if v.strip()}
+    question.explanation = {k: v for k, v in fields.explanation.items() if v.strip()}
+    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        keys = _option_keys(question.options or [], len(fields.options))
+        question.options = [{"key": key, "text": text}
+                            for key, (text, _correct) in zip(keys, fields.options, strict=True)]
+        question.answer = {"keys": [key for key, (_text, correct) in
+                                    zip(keys, fields.options, strict=True) if correct]}
+    elif question.kind == QuestionKind.NUMERIC:
+        question.options = []
+        question.answer = {"value": fields.value, "tolerance": fields.tolerance or 0}
+    else:
+        question.options = []
+        question.answer = {"accepted": fields.accepted or {}}
+    session.flush()
+    return question
+
+
+def _option_keys(existing: list[dict[str, Any]], count: int) -> list[str]:
+    """Keys for ``count`` options; existing ones keep theirs by position (attempts use them)."""
+    keys = [str(o["key"]) for o in existing[:count]]
+    n = 1
+    while len(keys) < count:
+        if f"o{n}" not in keys and all(o["key"] != f"o{n}" for o in existing):
+            keys.append(f"o{n}")
+        n += 1
+    return keys
+
+
+def move_question(session: Session, *, question: Question, step: int) -> None:
+    """One place up (-1) or down (+1)."""
+    ordered = sorted(question.quiz.questions, key=lambda q: q.position)
+    index = ordered.index(question)
+    other = index + step
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, q in enumerate(ordered):
+        q.position = position
+    session.flush()
+
+
+def delete_question(session: Session, *, question: Question) -> None:
+    """Attempts keep their answers by question id, so a question can go."""
+    quiz = question.quiz
+    quiz.questions.remove(question)
+    for position, q in enumerate(sorted(quiz.questions, key=lambda q: q.position)):
+        q.position = position
+    session.flush()
+
+
+# -- notebook assignments -----------------------------------------------------------------
+
+
+def released_notebook(data: bytes) -> tuple[str, Any]:
+    """The upload as text and its release; ``BadNotebook`` says in words what is wrong."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadNotebook([f"the file is not UTF-8 text (byte {error.start})"]) from error
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadNotebook([f"not a notebook: invalid JSON at line {error.lineno}: "
+                           f"{error.msg}"]) from error
+    if not isinstance(raw, dict) or raw.get("nbformat") != 4:
+        raise BadNotebook(["not a Jupyter notebook in format 4 (nbformat 4)"])
+    try:
+        node = nbformat.reads(text, as_version=4)
+        nbformat.validate(node)
+    except nbformat.ValidationError as error:
+        first = str(getattr(error, "message", error)).splitlines()[0]
+        raise BadNotebook([f"not a valid notebook: {first}"]) from error
+    try:
+        release = release_notebook(node)
+    except InvalidSource as error:
+        raise BadNotebook(error.messages) from error
+    if release.auto_points <= 0:
+        raise BadNotebook(["no auto-graded points: an assignment needs at least one graded "
+                           "test cell with points"])
+    return text, release
+
+
+def save_notebook(session: Session, *, item: Item, name: str, data: bytes,
+                  pass_score: Decimal | None = None) -> Assignment:
+    """Store an nbgrader source notebook with its master and student versions."""
+    if item.kind != ItemKind.ASSIGNMENT:
+        raise ValueError(item.key)
+    text, release = released_notebook(data)
+    assignment = item.assignment
+    if assignment is None:
+        assignment = item.assignment = Assignment(
+            notebook_name=name, source="", master="", student="",
+            pass_score=pass_score if pass_score is not None else Decimal(1))
+    assignment.source = text
+    assignment.master = nbformat.writes(release.master)
+    assignment.student = nbformat.writes(release.student)
+    assignment.auto_points = Decimal(str(release.auto_points))
+    assignment.total_points = Decimal(str(release.total_points))
+    session.flush()
+    return assignment
+
+
+def save_assignment_settings(session: Session, *, item: Item, pass_score: Decimal,
+                             max_attempts: int | None) -> None:
+    """Pass score (fraction of the auto-graded points) and attempt limit."""
+    if item.assignment is None:
+        raise NoNotebookYet(item.key)
+    item.assignment.pass_score = pass_score
+    item.assignment.max_attempts = max_attempts
+    session.flush()
+
+
+def add_data_file(session: Session, *, item: Item, name: str, content: bytes) -> AssignmentFile:
+    """A data file beside the notebook (replaces one of the same name)."""
+    assignment = item.assignment
+    if assignment is None:
+        raise NoNotebookYet(item.key)
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not DATA_NAME.match(name) or suffix not in ALLOWED_SUFFIXES or suffix in (
+            ".ipynb", ".toml", ".md"):
+        raise BadDataFile(name)
+    existing = next((f for f in assignment.files if f.name == name), None)
+    if existing is None:
+        existing = AssignmentFile(name=name, content=content)
+        assignment.files.append(existing)
+    existing.content = content
+    session.flush()
+    return existing
+
+
+def remove_data_file(session: Session, *, item: Item, name: str) -> None:
+    """Take a data file away from the assignment."""
+    if item.assignment is None:
+        return
+    item.assignment.files = [f for f in item.assignment.files if f.name != name]
+    session.flush()
+
+
+@dataclass
+class StudentCell:
+    """One cell of the student version, as plain text for the page."""
+
+    cell_type: str
+    source: str
+    grade_id: str | None
+    points: float | None
+    locked: bool
+
+
+def student_cells(student: str) -> list[StudentCell]:
+    """The released student notebook, cell by cell (templates escape the text)."""
+    try:
+        node = nbformat.reads(student, as_version=4)
+    except Exception:  # noqa: BLE001 - a broken stored notebook shows nothing
+        return []
+    cells = []
+    for cell in node.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        cells.append(StudentCell(cell_type=cell.cell_type, source=cell.source,
+                                 grade_id=meta.get("grade_id"),
+                                 points=meta.get("points") if meta.get("grade") or meta.get(
+                                     "task") else None,
+                                 locked=bool(meta.get("locked"))))
+    return cells

@@ -1,0 +1,93 @@
+"""What a course's instructors see of its learners: counts, pass rates, slow items, flags.
+Reads only."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.assignments.models import Submission
+from lms.courses.models import Course, Item
+from lms.db import utcnow
+from lms.learning.models import Enrollment, ItemProgress
+
+ACTIVE_DAYS = 30
+SLOWEST = 5
+
+
+@dataclass
+class ItemFigures:
+    """How learners fare on one item."""
+
+    item: Item
+    started: int
+    passed: int
+    median_time: timedelta | None
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.started if self.started else None
+
+
+@dataclass
+class CourseFigures:
+    """A course's progress view."""
+
+    enrolled: int
+    active: int
+    completed: int
+    items: list[ItemFigures]
+    lowest_pass_rate: list[ItemFigures]
+    longest_time: list[ItemFigures]
+    flagged: list[Submission]
+
+
+def course_figures(session: Session, *, course: Course,
+                   now: datetime | None = None) -> CourseFigures:
+    """Enrolled, active in the last 30 days, completed; per-item figures; flagged work."""
+    now = now or utcnow()
+    by_course = Enrollment.course_id == course.id
+    enrolled = session.scalar(select(func.count()).where(by_course)) or 0
+    active = session.scalar(select(func.count()).where(
+        by_course, Enrollment.last_active_at >= now - timedelta(days=ACTIVE_DAYS))) or 0
+    completed = session.scalar(select(func.count()).where(
+        by_course, Enrollment.completed_at.is_not(None))) or 0
+    rows = session.execute(
+        select(ItemProgress.item_id, ItemProgress.passed, ItemProgress.started_at,
+               ItemProgress.passed_at)
+        .join(Enrollment, Enrollment.id == ItemProgress.enrollment_id).where(by_course)).all()
+    started: dict[int, int] = {}
+    passed: dict[int, int] = {}
+    times: dict[int, list[float]] = {}
+    for item_id, did_pass, started_at, passed_at in rows:
+        started[item_id] = started.get(item_id, 0) + 1
+        if did_pass:
+            passed[item_id] = passed.get(item_id, 0) + 1
+            if passed_at is not None and started_at is not None:
+                times.setdefault(item_id, []).append((passed_at - started_at).total_seconds())
+    items = [ItemFigures(item=item, started=started.get(item.id, 0),
+                         passed=passed.get(item.id, 0),
+                         median_time=timedelta(seconds=statistics.median(times[item.id]))
+                         if times.get(item.id) else None)
+             for item in course.items if item.active]
+    tried = [f for f in items if f.started]
+    lowest = sorted(tried, key=lambda f: (f.pass_rate or 0.0, f.item.position))[:SLOWEST]
+    timed = [f for f in items if f.median_time is not None]
+    longest = sorted(timed, key=lambda f: (-f.median_time.total_seconds(),  # type: ignore[union-attr]
+                                           f.item.position))[:SLOWEST]
+    return CourseFigures(enrolled=enrolled, active=active, completed=completed, items=items,
+                         lowest_pass_rate=lowest, longest_time=longest,
+                         flagged=flagged_submissions(session, course=course))
+
+
+def flagged_submissions(session: Session, *, course: Course) -> list[Submission]:
+    """Submissions of the course whose grading flagged something for a person to review."""
+    submissions = session.scalars(
+        select(Submission).join(Item, Item.id == Submission.item_id)
+        .where(Item.course_id == course.id).order_by(Submission.submitted_at.desc()))
+    # Flags are a small JSON list: filtering here stays portable between databases.
+    return [s for s in submissions if s.flags]

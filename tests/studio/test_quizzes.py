@@ -1,0 +1,108 @@
+"""The quiz editor: settings, all four kinds of question and their rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from lms.courses.models import Item, Quiz
+from lms.studio import services
+
+
+@pytest.fixture
+def quiz_url(session, instructor, make_studio_course, login):
+    course = make_studio_course(instructor)
+    services.add_item(session, module=course.modules[0], key="check", kind="quiz",
+                      title={"en": "Check"}, required=True)
+    login(instructor)
+    return f"/studio/courses/{course.slug}/quizzes/check"
+
+
+def the_quiz(session) -> Quiz:
+    session.expire_all()
+    return session.scalar(select(Item).where(Item.key == "check")).quiz
+
+
+def options(*rows):
+    data = {}
+    for n, (text, correct) in enumerate(rows):
+        data[f"options-{n}-text_en"] = text
+        if correct:
+            data[f"options-{n}-correct"] = "y"
+    return data
+
+
+def test_settings(client, session, quiz_url):
+    assert client.post(quiz_url, data={"pass_mark": "0.75", "max_attempts": "3"}
+                       ).status_code == 303
+    quiz = the_quiz(session)
+    assert (quiz.pass_mark, quiz.max_attempts) == (Decimal("0.75"), 3)
+    for bad, message in [({"pass_mark": "0"}, "above 0 and at most 1"),
+                         ({"pass_mark": "1.5"}, "above 0 and at most 1"),
+                         ({"pass_mark": "abc"}, "Not a valid decimal value"),
+                         ({"pass_mark": "0.5555"}, "at most 3 decimal places"),
+                         ({"pass_mark": "0.5", "max_attempts": "0"}, "whole number from 1")]:
+        response = client.post(quiz_url, data=bad)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True), bad
+
+
+def test_all_four_kinds(client, session, quiz_url):
+    new = f"{quiz_url}/questions/new"
+    assert client.post(new, data={"kind": "single", "points": "2", "prompt_en": "Capital?",
+                                  "explanation_en": "Since 1997.", **options(
+                                      ("Astana", True), ("Almaty", False))}).status_code == 303
+    assert client.post(new, data={"kind": "multiple", "points": "1", "prompt_en": "Methods?",
+                                  **options(("Supervised", True), ("Unsupervised", True),
+                                            ("Teleport", False))}).status_code == 303
+    assert client.post(new, data={"kind": "numeric", "points": "1", "prompt_en": "Half of 7?",
+                                  "value": "3,5", "tolerance": "0.01"}).status_code == 303
+    assert client.post(new, data={"kind": "text", "points": "1", "prompt_en": "City?",
+                                  "accepted_en": "Almaty\n  Алматы \n\n"}).status_code == 303
+    questions = the_quiz(session).questions
+    assert [q.kind for q in questions] == ["single", "multiple", "numeric", "text"]
+    single, multiple, numeric, text = questions
+    assert single.points == Decimal(2)
+    assert [o["text"]["en"] for o in single.options] == ["Astana", "Almaty"]
+    assert single.answer == {"keys": ["o1"]}
+    assert single.explanation == {"en": "Since 1997."}
+    assert multiple.answer == {"keys": ["o1", "o2"]}
+    assert numeric.answer == {"value": 3.5, "tolerance": 0.01}
+    assert text.answer == {"accepted": {"en": ["Almaty", "Алматы"]}}
+    page = client.get(quiz_url).get_data(as_text=True)
+    assert page.index("Capital?") < page.index("Methods?") < page.index("City?")
+    # Edit keeps the id; reorder; delete.
+    edit = client.get(f"{quiz_url}/questions/{single.key}").get_data(as_text=True)
+    assert 'value="Astana"' in edit
+    assert client.post(f"{quiz_url}/questions/{single.key}", data={
+        "kind": "single", "points": "1", "prompt_en": "Capital now?",
+        **options(("Almaty", False), ("Astana", True))}).status_code == 303
+    client.post(f"{quiz_url}/questions/{text.key}/move", data={"direction": "up"})
+    client.post(f"{quiz_url}/questions/{multiple.key}/delete")
+    questions = the_quiz(session).questions
+    assert [(q.key, q.kind) for q in questions] == [
+        (single.key, "single"), (text.key, "text"), (numeric.key, "numeric")]
+    assert questions[0].prompt == {"en": "Capital now?"}
+    assert questions[0].answer == {"keys": ["o2"]}
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"kind": "single", **options(("A", True), ("B", True))}, "exactly one correct option"),
+    ({"kind": "single", **options(("A", False), ("B", False))}, "exactly one correct option"),
+    ({"kind": "multiple", **options(("A", False), ("B", False))},
+     "at least one correct option"),
+    ({"kind": "single", **options(("A", True))}, "at least two options"),
+    ({"kind": "numeric", "value": "three"}, "Enter a number"),
+    ({"kind": "numeric", "value": "3", "tolerance": "-1"}, "0 or more"),
+    ({"kind": "text", "accepted_en": "  \n"}, "at least one accepted answer"),
+    ({"kind": "text", "accepted_en": "x", "prompt_en": ""}, "Required in the course"),
+    ({"kind": "text", "accepted_en": "x", "points": "0"}, "from 0.01 to 9999"),
+])
+def test_question_rules(client, session, quiz_url, data, message):
+    response = client.post(f"{quiz_url}/questions/new",
+                           data={"points": "1", "prompt_en": "Q?", **data})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert the_quiz(session).questions == []
