@@ -168,11 +168,11 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
         specialist = rng.random(size) < SPECIALIST_SHARE
         if not (~course_is_spec).any():
             specialist[:] = True
-        keys = rng.random((size, len(courses)))
-        keys[~specialist[:, None] & course_is_spec[None, :]] += 2.0
-        keys[specialist[:, None] & course_is_spec[None, :]] -= 1.0
+        rank = rng.random((size, len(courses)))
+        rank[~specialist[:, None] & course_is_spec[None, :]] += 2.0
+        rank[specialist[:, None] & course_is_spec[None, :]] -= 1.0
         k = np.where(specialist, k, np.minimum(k, int((~course_is_spec).sum())))
-        order = keys.argsort(axis=1)
+        order = rank.argsort(axis=1)
         taken = np.arange(len(courses))[None, :] < k[:, None]
         who = np.repeat(np.arange(size), k)
         course = order[taken]

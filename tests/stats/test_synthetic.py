@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from lms.accounts.models import User
+from lms.accounts.models import Person, User
 from lms.stats import rollups, synthetic
 from lms.stats.models import Completion
 from tests.conftest import PASSWORD
@@ -21,6 +21,17 @@ def test_bulk_seeding_agrees_with_the_facts(session, make_user, make_course, com
     assert_counts_exact(session)
     tiers = set(session.scalars(select(Completion.tier)))
     assert tiers == {"public", "specialist"} and pub.id
+    # Every synthetic account belongs to a real person row with a 32-hex-digit key.
+    keys = list(session.scalars(select(User.person_key).where(User.is_synthetic)))
+    assert len(keys) == 300
+    assert all(isinstance(k, str) and len(k) == 32 and int(k, 16) >= 0 for k in keys)
+    assert session.scalar(select(func.count()).select_from(Person)
+                          .where(Person.key.in_(keys))) == 300
+    # About one learner in eight is a specialist, as the national targets have it.
+    specialists = session.scalar(select(func.count(func.distinct(Completion.person_key)))
+                                 .where(Completion.tier == "specialist",
+                                        Completion.person_key.in_(keys)))
+    assert 10 <= specialists <= 70
     # Real sign-ups and completions still work after the bulk path chose ids itself.
     complete(make_user(), pub)
     assert rollups.first_difference(session) is None
