@@ -12,6 +12,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -191,19 +192,27 @@ def login(client: FlaskClient) -> Callable[..., FlaskClient]:
     return do
 
 
-@pytest.fixture
-def fresh_database(tmp_path: Path, worker_id: str) -> Iterator[str]:
-    """A migrated database of its own, committed for real, removed afterwards."""
+@contextmanager
+def migrated_database(folder: Path, label: str) -> Iterator[str]:
+    """A migrated database of its own (PostgreSQL when configured, else SQLite in ``folder``),
+    committed for real, removed afterwards."""
     base = os.environ.get("LMS_TEST_DATABASE_URL")
     if base:
-        name = f"oqu_live_{worker_id}_{uuid.uuid4().hex[:8]}"
+        name = f"oqu_{label}_{uuid.uuid4().hex[:8]}"
         url = _postgres_database(base, name)
         migrate.upgrade(url)
         yield url
         _drop_postgres_database(base, name)
     else:
-        url = f"sqlite:///{tmp_path / 'live.db'}"
+        url = f"sqlite:///{folder / 'live.db'}"
         migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path, worker_id: str) -> Iterator[str]:
+    """A migrated database of its own, committed for real, removed afterwards."""
+    with migrated_database(tmp_path, f"live_{worker_id}") as url:
         yield url
 
 

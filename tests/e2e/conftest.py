@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from lms import create_app, migrate
-from tests.conftest import _drop_postgres_database, _postgres_database, test_settings
+from lms import create_app
+from tests.conftest import migrated_database, test_settings
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,16 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def live_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
-    base = os.environ.get("LMS_TEST_DATABASE_URL")
-    if base:
-        name = f"oqu_e2e_{worker_id}_{uuid.uuid4().hex[:8]}"
-        url = _postgres_database(base, name)
-        migrate.upgrade(url)
-        yield url
-        _drop_postgres_database(base, name)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'live.db'}"
-        migrate.upgrade(url)
+    with migrated_database(tmp_path_factory.mktemp("e2e"), f"e2e_{worker_id}") as url:
         yield url
 
 
