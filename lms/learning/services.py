@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Role, User
-from lms.courses.models import Course, Item, ItemKind, course_instructor
+from lms.courses.models import Course, Item, ItemKind, Module, course_instructor
 from lms.db import utcnow
 from lms.learning import scoring
 from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
@@ -90,7 +90,9 @@ def may_preview(session: Session, *, user: Any, course: Course) -> bool:
 
 def visible_course(session: Session, *, slug: str, user: Any) -> Course:
     """The course ``slug`` if ``user`` may see it (drafts only for those who may preview)."""
-    course = session.scalar(select(Course).where(Course.slug == slug))
+    # Modules and their items come in two queries instead of one per module.
+    course = session.scalar(select(Course).where(Course.slug == slug).options(
+        selectinload(Course.modules).selectinload(Module.items)))
     if course is None or (not course.published
                           and not may_preview(session, user=user, course=course)):
         raise CourseNotFound(slug)
