@@ -42,7 +42,7 @@ import-courses: migrate
 	@$(FLASK) courses import courses/
 
 lint: install
-	$(VENV)/bin/ruff check lms graders tests bench
+	$(VENV)/bin/ruff check lms graders tests bench bench/*/run
 	$(VENV)/bin/mypy lms graders
 
 clean:

@@ -30,7 +30,6 @@ def defaults(instance: Path) -> dict[str, Any]:
         "GRADING_QUEUE": "grading",  # the broker queue of grading tasks
         "BASE_URL": "http://127.0.0.1:8000",
         "DEFAULT_LOCALE": "kk",
-        "LANGUAGES": ["kk", "ru", "en"],
         "CONSENT_VERSION": "2026-01",
         "IIN_HASH_KEY": "",  # empty: derived from SECRET_KEY; set it before real IINs arrive
         "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
