@@ -100,9 +100,8 @@ def _grade(args: argparse.Namespace, real_stdout: int) -> int:
         kernel_provider=provider,
         files=data_files(args.source),
     )
-    summary = result.summary()
     if args.json:
-        text = json.dumps(summary, ensure_ascii=False) + "\n"
+        text = json.dumps(result.summary(), ensure_ascii=False) + "\n"
     else:
         lines = [f"{result.status}: {result.score:g} of {result.max_score:g}"]
         if result.reason:

@@ -23,7 +23,8 @@ from nbgrader.preprocessors import (
     DeduplicateIds,
 )
 
-KEYS_THAT_MATTER = ("grade", "solution", "locked", "task", "points")
+CELL_FLAGS = ("grade", "solution", "locked", "task")
+KEYS_THAT_MATTER = (*CELL_FLAGS, "points")
 
 
 @dataclass
@@ -48,7 +49,7 @@ def _known(cell: NotebookNode) -> bool:
         utils.is_grade(cell)
         or utils.is_solution(cell)
         or utils.is_locked(cell)
-        or (utils.is_task(cell))
+        or utils.is_task(cell)
     )
 
 
@@ -80,8 +81,7 @@ def _points(meta: dict) -> float | None:
 def _metadata_changed(submitted: NotebookNode, given: NotebookNode) -> bool:
     """Whether the learner changed what nbgrader reads (flags, points, cell type)."""
     mine, theirs = submitted.metadata.get("nbgrader", {}), given.metadata.get("nbgrader", {})
-    flags = ("grade", "solution", "locked", "task")
-    if any(bool(mine.get(k)) != bool(theirs.get(k)) for k in flags):
+    if any(bool(mine.get(k)) != bool(theirs.get(k)) for k in CELL_FLAGS):
         return True
     return _points(mine) != _points(theirs) or submitted.cell_type != given.cell_type
 

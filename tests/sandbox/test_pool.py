@@ -16,7 +16,7 @@ from graders.errors import NoSandbox
 from graders.kernels import provider_for
 from graders.sandbox import SandboxKernelProvider, SandboxUnavailable, check_sandbox, launcher
 from graders.sandbox.pool import SandboxedKernel, runtime_base
-from tests.sandbox.conftest import alive, run_pids
+from tests.sandbox.conftest import alive, assert_gone, run_pids
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("sandbox")]
 REPO = Path(__file__).resolve().parents[2]
@@ -72,8 +72,7 @@ def test_warm_acquire_is_immediate_and_each_kernel_serves_one_notebook(provider)
             kernel = next(k for k in provider._live if k.handle is handle)
             pids = run_pids(kernel)
         seen.append(kernel)
-        assert not alive(pids) and not kernel.directory.exists()
-        assert not [g for g in launcher.run_cgroups(kernel.run) if g.exists()]
+        assert_gone(kernel.run, pids, kernel.directory)
     assert len({k.run for k in seen}) == 3
 
 
@@ -90,8 +89,7 @@ def test_leaving_acquire_kills_detached_children_even_after_an_error(provider):
         pids = run_pids(kernel)
         assert len(pids) >= 5  # outer bwrap, bwrap's init, the kernel, setsid's sh, sleeps
         raise RuntimeError("the grader failed mid-run")
-    assert not alive(pids)
-    assert not kernel.directory.exists()
+    assert_gone(kernel.run, pids, kernel.directory)
 
 
 def test_unsafe_data_file_names_are_refused(provider):
