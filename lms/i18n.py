@@ -72,13 +72,19 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def remember_language(response: Any, code: str) -> Any:
+    """Set the switcher's cookie on ``response`` (secure whenever the session cookie is)."""
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+    return response
+
+
 @bp.get("/lang/<code>")
 def switch(code: str) -> Any:
     """Remember the chosen UI language in a cookie (and on the profile, when logged in)."""
     response = redirect(safe_next(request.args.get("next")))
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True)
+        remember_language(response, code)
         if getattr(current_user, "is_authenticated", False) and current_user.locale != code:
             from lms.accounts import services as accounts
             from lms.db import db

@@ -109,6 +109,12 @@ def check_profile(profile: Profile, *, year: int) -> None:
     Sex(profile.sex)
 
 
+def check_password(password: str) -> None:
+    """Raise InvalidProfile for a password too short or too long."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidProfile("password")
+
+
 def find_by_email(session: Session, *, email: str) -> User | None:
     """The account registered under ``email``, whatever its case."""
     return session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -134,8 +140,7 @@ def register(session: Session, *, email: str, password: str, profile: Profile,
     if find_by_email(session, email=email) is not None:
         raise EmailTaken(email)
     check_profile(profile, year=now.year)
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise InvalidProfile("password")
+    check_password(password)
     person = _person_for_iin(session, iin_hash)
     user = User(email=email, password_hash=hash_password(password),
                 full_name=profile.full_name.strip(), region=profile.region,
@@ -213,8 +218,7 @@ def verify_password(user: User, password: str) -> bool:
 
 def set_password(session: Session, *, user: User, password: str) -> None:
     """Store a new password (which also voids every reset link issued before)."""
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise InvalidProfile("password")
+    check_password(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     session.flush()

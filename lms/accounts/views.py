@@ -50,12 +50,6 @@ def _landing() -> str:
     return url_for(endpoint)
 
 
-def _remember_locale(response: Response, locale: str) -> Response:
-    response.set_cookie(i18n.COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True, secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
-    return response
-
-
 def _sign_in(user: User, target: str | None) -> Response:
     # A fresh session at sign-in: nothing set before it (fixation) survives.
     session.clear()
@@ -63,7 +57,7 @@ def _sign_in(user: User, target: str | None) -> Response:
     session[SESSION_STAMP] = services.session_stamp(user)
     refresh()
     flash(_("Welcome, %(name)s.", name=user.full_name), "success")
-    return _remember_locale(redirect(i18n.safe_next(target, _landing())), user.locale)
+    return i18n.remember_language(redirect(i18n.safe_next(target, _landing())), user.locale)
 
 
 def _iin_hash(value: str | None) -> str | None:
@@ -169,7 +163,7 @@ def profile() -> Any:
     if merged:
         flash(_("This IIN is already on another account: both accounts now count as one "
                 "person."), "info")
-    return _remember_locale(redirect(url_for(".profile")), user.locale)
+    return i18n.remember_language(redirect(url_for(".profile")), user.locale)
 
 
 @bp.post("/profile/password")

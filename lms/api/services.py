@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from lms.accounts import services as accounts
 from lms.accounts.models import Role, User
 from lms.api.models import ApiToken
 from lms.db import utcnow
@@ -46,7 +47,8 @@ def may_hold_token(user: User | None) -> bool:
 
 def find_account(session: Session, *, email: str) -> User | None:
     """The account with this e-mail (case-insensitive)."""
-    return session.scalar(select(User).where(User.email == email.strip().lower())) or \
+    # The exact spelling too, for accounts stored before e-mails were normalised.
+    return accounts.find_by_email(session, email=email) or \
         session.scalar(select(User).where(User.email == email.strip()))
 
 
@@ -92,5 +94,6 @@ def authenticate(session: Session, *, secret: str | None) -> User:
 
 
 def tokens(session: Session) -> list[ApiToken]:
-    """Every token, newest first."""
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+    """Every token, newest first, with its account loaded (the list shows the e-mail)."""
+    return list(session.scalars(select(ApiToken).options(selectinload(ApiToken.user))
+                                .order_by(ApiToken.created_at.desc())))

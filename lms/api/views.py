@@ -38,7 +38,7 @@ def _bearer() -> str | None:
 def token_key() -> str:
     """Rate-limit key: the token's hash, or the address when there is no token."""
     secret = _bearer()
-    return "tok:" + hashlib.sha256(secret.encode()).hexdigest() if secret else get_remote_address()
+    return "tok:" + services.token_hash(secret) if secret else get_remote_address()
 
 
 limiter.limit(rate("api"), key_func=token_key)(bp)

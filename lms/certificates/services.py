@@ -15,6 +15,7 @@ from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.db import utcnow
+from lms.stats import services as stats
 from lms.stats.models import Completion, Correction, CorrectionKind
 
 # The reason accounts gives when a holder deletes their account; shown translated.
@@ -79,10 +80,13 @@ def normalise_code(text: str) -> str | None:
     return code if CODE_PATTERN.match(code) else None
 
 
+def _certificate_of(session: Session, completion: Completion) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
+
+
 def issue(session: Session, *, completion: Completion) -> Certificate:
     """Issue the certificate of ``completion``, in the completion's transaction."""
-    existing = session.scalar(
-        select(Certificate).where(Certificate.completion_id == completion.id))
+    existing = _certificate_of(session, completion)
     if existing is not None:
         return existing
     certificate = Certificate(code=new_code(), completion=completion,
@@ -103,8 +107,7 @@ def revoke(session: Session, *, certificate: Certificate, reason: str) -> None:
 
 def revoke_for_completion(session: Session, *, completion: Completion, reason: str) -> None:
     """Revoke the certificate of an annulled completion."""
-    certificate = session.scalar(
-        select(Certificate).where(Certificate.completion_id == completion.id))
+    certificate = _certificate_of(session, completion)
     if certificate is not None and certificate.revoked_at is None:
         revoke(session, certificate=certificate, reason=reason)
 
@@ -157,12 +160,11 @@ def facts(session: Session, *, certificate: Certificate) -> CertificateFacts:
 
 def completions_without_certificate(session: Session) -> list[Completion]:
     """Completions of existing accounts, not annulled, that have no certificate yet."""
-    annulled = select(Correction.completion_id).where(
-        Correction.kind == CorrectionKind.ANNULLED)
     issued = select(Certificate.completion_id)
     return list(session.scalars(
         select(Completion).where(Completion.user_id.is_not(None),
-                                 Completion.id.not_in(issued), Completion.id.not_in(annulled))
+                                 Completion.id.not_in(issued),
+                                 Completion.id.not_in(stats.annulled_ids()))
         .order_by(Completion.id)))
 
 

@@ -12,15 +12,8 @@ from sqlalchemy.orm import Session
 
 from lms.courses.models import Tier
 from lms.stats.counters import CUBE_KEY, DAILY_KEY, Deltas, FactAttributes
-from lms.stats.models import (
-    Completion,
-    Correction,
-    CorrectionKind,
-    CubeCount,
-    DailyCount,
-    Milestone,
-    PersonMerge,
-)
+from lms.stats.models import Completion, CubeCount, DailyCount, Milestone, PersonMerge
+from lms.stats.services import annulled_ids
 
 
 @dataclass
@@ -34,10 +27,9 @@ class Expected:
 def _live_facts(session: Session):
     """Non-annulled facts with their person and whether each is a milestone (window SQL)."""
     person = func.coalesce(PersonMerge.keep_key, Completion.person_key).label("person")
-    annulled = select(Correction.completion_id).where(Correction.kind == CorrectionKind.ANNULLED)
     live = (select(Completion, person)
             .outerjoin(PersonMerge, PersonMerge.drop_key == Completion.person_key)
-            .where(Completion.id.not_in(annulled))).subquery()
+            .where(Completion.id.not_in(annulled_ids()))).subquery()
     order = (live.c.completed_at, live.c.id)
     return select(
         live,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import User
@@ -99,6 +99,11 @@ def completions_of(session: Session, *, user: User) -> list[Completion]:
         .order_by(Completion.completed_at.desc())))
 
 
+def annulled_ids() -> Select[int]:
+    """A subquery of the ids of annulled completions."""
+    return select(Correction.completion_id).where(Correction.kind == CorrectionKind.ANNULLED)
+
+
 def is_annulled(session: Session, *, completion: Completion) -> bool:
     """Whether an admin annulled this completion."""
     return bool(session.scalar(select(exists().where(
@@ -178,13 +183,8 @@ def annul_completion(session: Session, *, completion: Completion, reason: str,
                 continue
             deltas.add(FactAttributes.of(completion), **{measure: -1})
             successor = _first_live(session, person, tier=tier)
-            if successor is None:
-                for suffix in ("completion_id", "day", "at"):
-                    setattr(milestone, f"{kind}_{suffix}", None)
-            else:
-                setattr(milestone, f"{kind}_completion_id", successor.id)
-                setattr(milestone, f"{kind}_day", successor.day)
-                setattr(milestone, f"{kind}_at", successor.completed_at)
+            _point(milestone, kind, successor)
+            if successor is not None:
                 deltas.add(FactAttributes.of(successor), **{measure: 1})
     deltas.flush(session)
     certificates.revoke_for_completion(session, completion=completion,
@@ -193,13 +193,18 @@ def annul_completion(session: Session, *, completion: Completion, reason: str,
     return correction
 
 
+def _point(milestone: Milestone, kind: str, fact: Completion | None) -> None:
+    setattr(milestone, f"{kind}_completion_id", fact.id if fact else None)
+    setattr(milestone, f"{kind}_day", fact.day if fact else None)
+    setattr(milestone, f"{kind}_at", fact.completed_at if fact else None)
+
+
 def _first_live(session: Session, person: str, *, tier: str | None) -> Completion | None:
     """The earliest completion of a person that is not annulled."""
     keys = select(PersonMerge.drop_key).where(PersonMerge.keep_key == person)
-    annulled = select(Correction.completion_id).where(Correction.kind == CorrectionKind.ANNULLED)
     query = (select(Completion)
              .where((Completion.person_key == person) | Completion.person_key.in_(keys))
-             .where(Completion.id.not_in(annulled))
+             .where(Completion.id.not_in(annulled_ids()))
              .order_by(Completion.completed_at, Completion.id).limit(1))
     if tier is not None:
         query = query.where(Completion.tier == tier)

@@ -15,20 +15,21 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.courses.models import Course
 from lms.db import db
+from lms.i18n import current_language, localized
 from lms.reference import region_codes, region_name, regions, sector_name
 from lms.security import roles_required
 from lms.stats import charts, exports, figures, services
 from lms.stats.figures import BadPeriod, Period
 from lms.stats.metadata import LABELS
-from lms.stats.models import Completion, Correction, CorrectionKind
+from lms.stats.models import Completion, Correction
 
 bp = Blueprint("stats", __name__, template_folder="templates")
 
@@ -41,10 +42,6 @@ DIMENSION_TITLES = {
     "course": lazy_gettext("Course"),
     "language": lazy_gettext("Language of study"),
 }
-
-
-def _locale() -> str:
-    return str(get_locale() or "kk")
 
 
 def period_choices(today: date) -> list[str]:
@@ -75,7 +72,7 @@ def _filters() -> tuple[Period | None, str | None, str | None]:
 
 
 def label_of(dimension: str, value: str, courses: dict[str, str]) -> str:
-    locale = _locale()
+    locale = current_language()
     if dimension == "region":
         return region_name(value, locale)
     if dimension == "sector":
@@ -86,12 +83,10 @@ def label_of(dimension: str, value: str, courses: dict[str, str]) -> str:
 
 
 def _course_titles() -> dict[str, str]:
-    locale = _locale()
+    locale = current_language()
     out = {}
     for course in db.session().scalars(select(Course)):
-        out[str(course.id)] = course.title.get(locale) or next(
-            iter(course.title.values()), course.slug
-        )
+        out[str(course.id)] = localized(course.title, locale=locale) or course.slug
     return out
 
 
@@ -136,7 +131,7 @@ def dashboard():
         period=period,
         region=region,
         tier=tier,
-        regions=[(r.code, r.name(_locale())) for r in regions()],
+        regions=[(r.code, r.name(current_language())) for r in regions()],
         args=args,
         export_period=period.text if period else str(figures.today().year),
         formats=exports.FORMATS,
@@ -153,7 +148,7 @@ def chart(name: str):
         period.text if period else None,
         region,
         tier,
-        _locale(),
+        current_language(),
         figures.data_version(session),
     )
     if name == "cumulative":
@@ -213,9 +208,8 @@ def admin_completions():
     annulled = (
         set(
             session.scalars(
-                select(Correction.completion_id).where(
-                    Correction.kind == CorrectionKind.ANNULLED,
-                    Correction.completion_id.in_([c.id for c in found]),
+                services.annulled_ids().where(
+                    Correction.completion_id.in_([c.id for c in found])
                 )
             )
         )

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.courses.models import Course
-from lms.stats.models import Completion, Correction, CorrectionKind, PersonMerge
+from lms.stats.models import Completion, PersonMerge
+from lms.stats.services import annulled_ids
 
 VERB = {"id": "http://adlnet.gov/expapi/verbs/completed",
         "display": {"en-US": "completed", "ru-RU": "завершил(а)", "kk-KZ": "аяқтады"}}
@@ -42,12 +43,11 @@ def statements(session: Session, *, key: bytes, base_url: str, since: int = 0,
     """Statements for completions with id > ``since``, in id order."""
     base = base_url.rstrip("/")
     courses = {c.id: c for c in session.scalars(select(Course))}
-    annulled = select(Correction.completion_id).where(Correction.kind == CorrectionKind.ANNULLED)
     person = func.coalesce(PersonMerge.keep_key, Completion.person_key)
     query = (select(Completion.id, person, Completion.course_id, Completion.tier,
                     Completion.region, Completion.language, Completion.completed_at)
              .outerjoin(PersonMerge, PersonMerge.drop_key == Completion.person_key)
-             .where(Completion.id > since, Completion.id.not_in(annulled))
+             .where(Completion.id > since, Completion.id.not_in(annulled_ids()))
              .order_by(Completion.id))
     if limit is not None:
         query = query.limit(limit)

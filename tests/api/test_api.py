@@ -99,6 +99,8 @@ def test_session_cookie_is_not_accepted(client, make_user, login):
 def test_tokens_are_stored_only_as_hashes(session, analyst, token):
     row = session.scalar(select(ApiToken).where(ApiToken.user_id == analyst.id))
     assert token not in (row.token_hash, row.prefix) and len(row.token_hash) == 64
+    assert row.token_hash == services.token_hash(token) and token.startswith(row.prefix)
+    assert len(row.prefix) < len(token) // 4
 
 
 @pytest.mark.parametrize("dimension", ["region", "tier", "sector", "sex", "age_band", "course",
@@ -252,7 +254,9 @@ def test_admin_tokens_page(client, session, make_user, login, analyst):
     page = client.post("/admin/tokens", data={"email": analyst.email})
     assert page.status_code == 200
     secret = re.search(r'value="(oqu_[^"]+)"', page.get_data(as_text=True)).group(1)
-    assert secret not in client.get("/admin/tokens").get_data(as_text=True)
+    listing = client.get("/admin/tokens").get_data(as_text=True)
+    assert secret not in listing
+    assert analyst.email in listing and secret[:10] in listing
     token = session.scalar(select(ApiToken).where(ApiToken.user_id == analyst.id))
     assert client.post(f"/admin/tokens/{token.id}/revoke").status_code == 302
     with pytest.raises(services.BadToken):

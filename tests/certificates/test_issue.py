@@ -40,6 +40,10 @@ def test_issue_missing_backfills_but_skips_deleted_accounts(app, session, make_u
     user, gone = make_user(), make_user()
     fact = stats.record_completion(session, user=user, course=make_course(), language="ru")
     stats.record_completion(session, user=gone, course=make_course(), language="ru")
+    annulled = stats.record_completion(session, user=make_user(), course=make_course(),
+                                       language="ru")
+    stats.annul_completion(session, completion=annulled, reason="shared account",
+                           by_user=None)
     session.delete(gone)
     session.flush()
     session.expire_all()
@@ -47,3 +51,5 @@ def test_issue_missing_backfills_but_skips_deleted_accounts(app, session, make_u
     assert result.exit_code == 0, result.output
     assert "issued 1 certificate" in result.output
     assert session.scalar(select(Certificate).where(Certificate.completion_id == fact.id))
+    assert session.scalar(select(Certificate).where(Certificate.completion_id == annulled.id)) \
+        is None

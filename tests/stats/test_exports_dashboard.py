@@ -103,7 +103,8 @@ def test_dashboard_permissions(client, make_user, login, history, roles, status)
     if status == 200:
         html = response.get_data(as_text=True)
         assert "<progress" in html and 'max="5000000"' in html and 'max="500000"' in html
-        assert "13" in html and "style=" not in html
+        assert 'max="5000000" value="13"' in html and 'max="500000" value="13"' in html
+        assert "style=" not in html
         chart = client.get("/stats/charts/region.svg?period=2026-Q1")
         assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
         assert b"<svg" in chart.data

@@ -70,6 +70,9 @@ def test_admin_annuls_a_completion(client, session, make_user, login, make_cours
         as_text=True)
     done = client.post(f"/admin/completions/{fact.id}/annul", data={"reason": "copied work"})
     assert done.status_code == 302
+    after = client.get(f"/admin/completions?q={fact.id}").get_data(as_text=True)
+    assert 'class="badge bad"' in after
+    assert f"/admin/completions/{fact.id}/annul" not in after
     from lms.stats import figures
 
     assert figures.progress(session).trained == 0
