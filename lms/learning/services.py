@@ -219,9 +219,12 @@ def _summarise(enrollment: Enrollment, items: list[Item],
 
 def my_courses(session: Session, *, user: User) -> list[CourseProgress]:
     """Every enrolment of ``user`` with its progress, most recently active first."""
+    # Courses, modules and items in three queries instead of three per enrolment.
     enrollments = list(session.scalars(
         select(Enrollment).where(Enrollment.user_id == user.id)
-        .order_by(Enrollment.last_active_at.desc(), Enrollment.id.desc())))
+        .order_by(Enrollment.last_active_at.desc(), Enrollment.id.desc())
+        .options(selectinload(Enrollment.course).selectinload(Course.modules)
+                 .selectinload(Module.items))))
     if not enrollments:
         return []
     rows = session.scalars(select(ItemProgress).where(

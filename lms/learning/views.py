@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.courses.models import Course, Item, ItemKind
+from lms.courses.services import course_outline
 from lms.db import db
 from lms.i18n import current_language, localized
 from lms.learning import services
@@ -43,7 +44,7 @@ def item_url(course: Course, item: Item) -> str:
     return url_for("learning.item", slug=course.slug, item_key=item.key)
 
 
-def content_language(course: Course, enrollment: Enrollment | None) -> str:
+def content_language(enrollment: Enrollment | None) -> str:
     """The language course content is shown in: the enrolment's, else the UI's."""
     return enrollment.language if enrollment is not None else current_language()
 
@@ -97,15 +98,13 @@ def points_filter(value: Any) -> str:
 def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
     session = db.session()
     enrollment = services.find_enrollment(session, user=current_user, course=course)
-    language = content_language(course, enrollment)
-    outline = [(module, [item for item in module.items if item.active])
-               for module in course.modules]
-    outline = [(module, items) for module, items in outline if items]
+    language = content_language(enrollment)
+    outline = course_outline(course)
     progress = (services.course_progress(session, enrollment=enrollment)
                 if enrollment is not None else None)
     rows = progress.progress if progress is not None else {}
     statuses = {item.id: item_status(item, rows.get(item.id))
-                for _module, items in outline for item in items} if enrollment else {}
+                for block in outline for item in block.items} if enrollment else {}
     prerequisites: list[dict[str, Any]] = []
     missing: list[Course] = []
     for required in course.prerequisites:

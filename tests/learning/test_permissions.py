@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from lms.learning import services
+from lms.learning.models import ItemProgress, QuizAttempt
 from tests.learning.conftest import RIGHT
 
 ROLES = ["anonymous", "learner", "enrolled", "instructor", "owner", "analyst", "admin"]
@@ -50,7 +52,7 @@ def test_each_role_gets_what_it_may(client, as_role, role) -> None:
 
 
 @pytest.mark.parametrize("role", ["learner", "instructor", "owner", "analyst", "admin"])
-def test_only_enrolled_learners_record_anything(client, as_role, role) -> None:
+def test_only_enrolled_learners_record_anything(client, session, as_role, role) -> None:
     course = as_role(role)
     done = client.post(f"/courses/{course.slug}/items/intro/done")
     quiz = client.post(f"/courses/{course.slug}/items/check/attempts",
@@ -60,6 +62,8 @@ def test_only_enrolled_learners_record_anything(client, as_role, role) -> None:
     else:
         assert (done.status_code, quiz.status_code) == (303, 303)
         assert quiz.headers["Location"].endswith(f"/courses/{course.slug}")
+    for model in (ItemProgress, QuizAttempt):
+        assert session.scalar(select(func.count()).select_from(model)) == 0
 
 
 @pytest.mark.parametrize("role", ["learner", "instructor", "analyst", "admin"])

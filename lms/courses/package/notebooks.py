@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from graders.release import release_notebook
 from lms.courses.package.loaded import LoadedAssignment
 from lms.courses.package.tomltext import KeyPath
 
@@ -20,30 +21,8 @@ def canonical_notebook(source: str) -> str:
     return json.dumps(json.loads(source), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _points_from_metadata(node: Any) -> tuple[Decimal, Decimal]:
-    """Auto-graded and total points read from nbgrader cell metadata."""
-    auto = total = Decimal(0)
-    for cell in node.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not (meta.get("grade") or meta.get("task")):
-            continue
-        points = Decimal(str(meta.get("points", 0) or 0))
-        total += points
-        # A graded solution cell or a task cell waits for a person; a test cell does not.
-        if meta.get("grade") and not meta.get("solution") and not meta.get("task"):
-            auto += points
-    return auto, total
-
-
 def release(node: Any) -> tuple[str, str, Decimal, Decimal]:
     """Master text, student text, auto points and total points of a source notebook."""
-    try:
-        from graders.release import release_notebook
-    except ImportError:
-        # The grading engine's release step is not installed yet: keep the source for both.
-        text = nbformat.writes(node)
-        auto, total = _points_from_metadata(node)
-        return text, text, auto, total
     released = release_notebook(node)
     return (nbformat.writes(released.master), nbformat.writes(released.student),
             Decimal(str(released.auto_points)), Decimal(str(released.total_points)))

@@ -7,7 +7,7 @@ that left the package is marked inactive, and completion facts are not looked at
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lms.courses.models import (
     Assignment,
@@ -63,7 +63,11 @@ def store_package(session: Session, *, package: LoadedPackage,
 def _store_outline(session: Session, course: Course, package: LoadedPackage) -> None:
     modules = {m.key: m for m in session.scalars(
         select(Module).where(Module.course_id == course.id))}
-    items = {i.key: i for i in session.scalars(select(Item).where(Item.course_id == course.id))}
+    # Each item's content comes in a few queries for the whole course, not a few per item.
+    items = {i.key: i for i in session.scalars(
+        select(Item).where(Item.course_id == course.id).options(
+            selectinload(Item.lesson), selectinload(Item.quiz).selectinload(Quiz.questions),
+            selectinload(Item.assignment).selectinload(Assignment.files)))}
     position = 0
     kept_modules: set[str] = set()
     kept_items: set[str] = set()
