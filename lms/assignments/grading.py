@@ -10,7 +10,6 @@ No Flask here: the Celery task passes a session factory, settings and the kernel
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -211,10 +210,8 @@ def run(sessions: Callable[[], Session], *, submission_id: int, settings: Any,
     try:
         master = nbformat.reads(master_text, as_version=4)
         learner = nbformat.reads(notebook_text, as_version=4)
-        kwargs: dict[str, Any] = {"settings": settings, "kernel_provider": provider()}
-        if "files" in inspect.signature(grade).parameters:
-            kwargs["files"] = files
-        result = grade(master, learner, **kwargs)
+        result = grade(master, learner, settings=settings, kernel_provider=provider(),
+                       files=files)
     except learner_errors as error:
         result = Failure(reason=str(error))
     except infrastructure_errors as error:

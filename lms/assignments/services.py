@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.models import Regrade, Submission, SubmissionStatus
-from lms.courses.models import Assignment, Course, Item, ItemKind, course_instructor
+from lms.courses.models import Assignment, Course, Item, ItemKind
 from lms.db import utcnow
 from lms.learning.models import Enrollment
+from lms.learning.services import find_enrollment
+from lms.studio.services import may_edit
 
 
 class AssignmentNotFound(Exception):
@@ -62,23 +64,9 @@ def assignment_of(item: Item) -> Assignment:
     return item.assignment
 
 
-def find_enrollment(session: Session, *, user: User, course_id: int) -> Enrollment | None:
-    """The user's enrolment in the course, if any."""
-    return session.scalar(select(Enrollment).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == course_id))
-
-
 def teaches(session: Session, *, user: User, course: Course) -> bool:
     """Whether ``user`` may see the course's submissions: owner, co-instructor or admin."""
-    if user.has_role("admin"):
-        return True
-    if not user.has_role("instructor"):
-        return False
-    if course.owner_id == user.id:
-        return True
-    return (session.scalar(select(func.count()).select_from(course_instructor).where(
-        course_instructor.c.course_id == course.id,
-        course_instructor.c.user_id == user.id)) or 0) > 0
+    return may_edit(session, user=user, course=course)
 
 
 def validated_notebook(data: bytes, *, max_bytes: int) -> str:
@@ -111,7 +99,7 @@ def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> in
 def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
                     max_bytes: int) -> Submission:
     """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends."""
-    enrollment = find_enrollment(session, user=user, course_id=item.course_id)
+    enrollment = find_enrollment(session, user=user, course=item.course)
     if enrollment is None:
         raise NotEnrolled(user.id, item.course_id)
     limit = assignment_of(item).max_attempts

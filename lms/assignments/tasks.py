@@ -145,6 +145,7 @@ def grade_submission(self: Any, submission_id: int) -> str:
     from graders.errors import InvalidNotebook, NoSandbox
     from graders.settings import GraderSettings
     from lms.assignments import grading
+    from lms.learning.services import record_item_result
 
     app = _flask_app(self)
     with app.app_context():
@@ -155,20 +156,10 @@ def grade_submission(self: Any, submission_id: int) -> str:
             provider=lambda: kernel_provider(app), grade=grade,
             stuck_seconds=float(app.config["GRADING_STUCK_SECONDS"]),
             max_deliveries=int(app.config["GRADING_MAX_DELIVERIES"]),
-            task_id=self.request.id, record=_progress_recorder(),
+            task_id=self.request.id, record=record_item_result,
             infrastructure_errors=(NoSandbox,), learner_errors=(InvalidNotebook,))
     log.info("submission %s: %s %s", submission_id, outcome.action, outcome.status or "")
     return outcome.action
-
-
-def _progress_recorder() -> Any:
-    """The learning feature's ``record_item_result`` (progress, best result, completion)."""
-    try:
-        from lms.learning.services import record_item_result
-    except ImportError:
-        log.error("lms.learning.services.record_item_result is missing: progress not recorded")
-        return None
-    return record_item_result
 
 
 @shared_task(name=SWEEP_TASK, bind=True)

@@ -79,7 +79,7 @@ def _item_or_404(slug: str, item_key: str) -> Item:
 def _item_page(item: Item, form: UploadForm, *, status: int = 200, error: str | None = None
                ) -> Any:
     session = db.session()
-    enrollment = services.find_enrollment(session, user=current_user, course_id=item.course_id)
+    enrollment = services.find_enrollment(session, user=current_user, course=item.course)
     submissions = services.my_submissions(session, user=current_user, item=item)
     limit = services.assignment_of(item).max_attempts
     used = len(submissions)

@@ -24,6 +24,7 @@ from lms.courses.models import (
     Quiz,
 )
 from lms.courses.package.reader import ALLOWED_SUFFIXES
+from lms.studio.services import move_in_order
 
 DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -130,12 +131,7 @@ def _option_keys(existing: list[dict[str, Any]], count: int) -> list[str]:
 def move_question(session: Session, *, question: Question, step: int) -> None:
     """One place up (-1) or down (+1)."""
     ordered = sorted(question.quiz.questions, key=lambda q: q.position)
-    index = ordered.index(question)
-    other = index + step
-    if 0 <= other < len(ordered):
-        ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, q in enumerate(ordered):
-        q.position = position
+    move_in_order(ordered, question, step)
     session.flush()
 
 

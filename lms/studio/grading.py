@@ -41,7 +41,10 @@ class ManualCell:
 
 def manual_cells(session: Session, *, submission: Submission) -> list[ManualCell]:
     """The submission's cells that need a person, with the grade given so far."""
-    grades = manual_grades_for(session, submission)
+    return _cells(submission, manual_grades_for(session, submission))
+
+
+def _cells(submission: Submission, grades: dict[str, ManualGrade]) -> list[ManualCell]:
     return [ManualCell(grade_id=str(cell["grade_id"]),
                        max_score=Decimal(str(cell.get("max_score") or 0)),
                        grade=grades.get(str(cell["grade_id"])))
@@ -63,9 +66,15 @@ def submissions_to_grade(session: Session, *, course: Course) -> list[tuple[Subm
         .where(Item.course_id == course.id, Submission.needs_manual_grade.is_(True),
                Submission.status == SubmissionStatus.GRADED)
         .order_by(Submission.submitted_at))
+    # One query for every grade of the course rather than one per submission.
+    grades: dict[int, dict[str, ManualGrade]] = {}
+    for grade in session.scalars(
+            select(ManualGrade).join(Submission, Submission.id == ManualGrade.submission_id)
+            .join(Item, Item.id == Submission.item_id).where(Item.course_id == course.id)):
+        grades.setdefault(grade.submission_id, {})[grade.grade_id] = grade
     result = []
     for submission in submissions:
-        cells = manual_cells(session, submission=submission)
+        cells = _cells(submission, grades.get(submission.id, {}))
         result.append((submission, sum(1 for c in cells if c.grade is None)))
     # Work still waiting first, oldest first within each group.
     result.sort(key=lambda pair: pair[1] == 0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from lms.assignments.models import Submission
 from lms.courses.models import Course, Item
@@ -86,8 +86,10 @@ def course_figures(session: Session, *, course: Course,
 
 def flagged_submissions(session: Session, *, course: Course) -> list[Submission]:
     """Submissions of the course whose grading flagged something for a person to review."""
+    # Every submission of the course is read, so leave its (large) notebook texts unloaded.
     submissions = session.scalars(
         select(Submission).join(Item, Item.id == Submission.item_id)
-        .where(Item.course_id == course.id).order_by(Submission.submitted_at.desc()))
+        .where(Item.course_id == course.id).order_by(Submission.submitted_at.desc())
+        .options(defer(Submission.notebook), defer(Submission.executed)))
     # Flags are a small JSON list: filtering here stays portable between databases.
     return [s for s in submissions if s.flags]

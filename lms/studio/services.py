@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Role, User
@@ -25,6 +25,7 @@ from lms.courses.models import (
     course_instructor,
 )
 from lms.courses.package.writer import write_files
+from lms.learning.services import may_preview
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY_MAX = 80
@@ -69,12 +70,7 @@ def is_staff(user: Any) -> bool:
 
 def may_edit(session: Session, *, user: Any, course: Course) -> bool:
     """Owner, co-instructor (with the instructor role) or admin."""
-    if not is_staff(user):
-        return False
-    if user.has_role(Role.ADMIN) or course.owner_id == user.id:
-        return True
-    return bool(session.scalar(select(exists().where(
-        course_instructor.c.course_id == course.id, course_instructor.c.user_id == user.id))))
+    return is_staff(user) and may_preview(session, user=user, course=course)
 
 
 def may_manage_instructors(user: Any, course: Course) -> bool:
@@ -226,7 +222,8 @@ def rename_module(session: Session, *, module: Module, title: dict[str, str]) ->
     return module
 
 
-def _swap(ordered: list[Any], target: Any, step: int) -> None:
+def move_in_order(ordered: list[Any], target: Any, step: int) -> None:
+    """Swap ``target`` with its neighbour ``step`` away, then renumber ``position`` from 0."""
     index = ordered.index(target)
     other = index + step
     if 0 <= other < len(ordered):
@@ -238,7 +235,7 @@ def _swap(ordered: list[Any], target: Any, step: int) -> None:
 def move_module(session: Session, *, module: Module, step: int) -> None:
     """Move a module one place up (-1) or down (+1)."""
     course = module.course
-    _swap(sorted(course.modules, key=lambda m: m.position), module, step)
+    move_in_order(sorted(course.modules, key=lambda m: m.position), module, step)
     _renumber(course)
     session.flush()
 
@@ -278,7 +275,7 @@ def move_item(session: Session, *, item: Item, step: int) -> None:
     siblings = [i for i in sorted(item.module.items, key=lambda it: it.position)]
     index = siblings.index(item)
     if 0 <= index + step < len(siblings):
-        _swap(siblings, item, step)
+        move_in_order(siblings, item, step)
     else:
         where = modules.index(item.module) + step
         if 0 <= where < len(modules):

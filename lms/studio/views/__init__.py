@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.courses.models import Course, Item, ItemKind
@@ -41,3 +42,21 @@ def page_context(course: Course, **more: Any) -> dict[str, Any]:
         return localized(texts, course.languages or [])
 
     return {"course": course, "text": text, "course_title": text(course.title), **more}
+
+
+def move_step() -> int:
+    """The form's ``direction``: -1 for "up", +1 otherwise."""
+    return -1 if request.form.get("direction") == "up" else 1
+
+
+def read_upload(storage: Any) -> bytes | None:
+    """The upload's bytes, or None when it is larger than ``MAX_UPLOAD_BYTES``."""
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    data = storage.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def upload_too_large() -> str:
+    """The message for an upload over ``MAX_UPLOAD_BYTES``."""
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    return _("The file is larger than %(size)s MB.", size=f"{limit / 1024 / 1024:g}")

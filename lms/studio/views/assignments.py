@@ -15,7 +15,14 @@ from lms.db import db
 from lms.security import roles_required
 from lms.studio import content
 from lms.studio.forms import ActionForm, AssignmentSettingsForm, DataFileForm, NotebookForm
-from lms.studio.views import bp, course_or_abort, item_or_404, page_context
+from lms.studio.views import (
+    bp,
+    course_or_abort,
+    item_or_404,
+    page_context,
+    read_upload,
+    upload_too_large,
+)
 from lms.studio.views.courses import STAFF
 
 DEFAULT_PASS_SCORE = Decimal("0.6")
@@ -45,23 +52,18 @@ def _page(course: Course, item: Item, *, notebook_form: NotebookForm | None = No
         max_bytes=current_app.config["MAX_UPLOAD_BYTES"], **page_context(course)), status
 
 
+def _saved(slug: str, key: str, message: str) -> Any:
+    """Commit the request's change and go back to the assignment page."""
+    db.session().commit()
+    flash(message, "success")
+    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+
+
 @bp.get("/courses/<slug>/assignments/<key>")
 @roles_required(*STAFF)
 def assignment(slug: str, key: str) -> Any:
     course, item = _assignment_item(slug, key)
     return _page(course, item)
-
-
-def _read(storage: Any) -> bytes | None:
-    """The upload's bytes, or None when it is larger than the cap."""
-    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
-    data = storage.read(limit + 1)
-    return None if len(data) > limit else data
-
-
-def _too_large() -> str:
-    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
-    return _("The file is larger than %(size)s MB.", size=f"{limit / 1024 / 1024:g}")
 
 
 @bp.post("/courses/<slug>/assignments/<key>/notebook")
@@ -71,19 +73,17 @@ def upload_notebook(slug: str, key: str) -> Any:
     form = NotebookForm()
     if not form.validate_on_submit():
         return _page(course, item, notebook_form=form, status=400)
-    data = _read(form.notebook.data)
+    data = read_upload(form.notebook.data)
     if data is None:
-        return _page(course, item, notebook_form=form, errors=[_too_large()], status=400)
+        return _page(course, item, notebook_form=form, errors=[upload_too_large()], status=400)
     try:
         content.save_notebook(db.session(), item=item, name=item.key, data=data,
                               pass_score=DEFAULT_PASS_SCORE)
     except content.BadNotebook as error:
         return _page(course, item, notebook_form=form, status=400,
                      errors=[_("The notebook was not stored:")] + error.messages)
-    db.session().commit()
-    flash(_("The notebook was checked and released; the student version is shown below."),
-          "success")
-    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+    return _saved(slug, key,
+                  _("The notebook was checked and released; the student version is shown below."))
 
 
 @bp.post("/courses/<slug>/assignments/<key>/settings")
@@ -100,9 +100,7 @@ def assignment_settings(slug: str, key: str) -> Any:
     except content.NoNotebookYet:
         return _page(course, item, settings_form=form, status=400,
                      errors=[_("Upload the notebook first.")])
-    db.session().commit()
-    flash(_("The assignment settings were saved."), "success")
-    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+    return _saved(slug, key, _("The assignment settings were saved."))
 
 
 @bp.post("/courses/<slug>/assignments/<key>/files")
@@ -113,9 +111,9 @@ def add_data_file(slug: str, key: str) -> Any:
     if not form.validate_on_submit():
         return _page(course, item, file_form=form, status=400)
     storage = form.data_file.data
-    data = _read(storage)
+    data = read_upload(storage)
     if data is None:
-        return _page(course, item, file_form=form, errors=[_too_large()], status=400)
+        return _page(course, item, file_form=form, errors=[upload_too_large()], status=400)
     name = (storage.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     try:
         content.add_data_file(db.session(), item=item, name=name, content=data)
@@ -126,9 +124,7 @@ def add_data_file(slug: str, key: str) -> Any:
         return _page(course, item, file_form=form, status=400, errors=[_(
             "%(name)s: use a simple name (Latin letters, digits, dot, hyphen, underscore) "
             "ending in .csv, .json, .txt, .png, .jpg or .gif.", name=name)])
-    db.session().commit()
-    flash(_("The data file was added."), "success")
-    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+    return _saved(slug, key, _("The data file was added."))
 
 
 @bp.post("/courses/<slug>/assignments/<key>/files/<name>/remove")
@@ -138,12 +134,10 @@ def remove_data_file(slug: str, key: str, name: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     content.remove_data_file(db.session(), item=item, name=name)
-    db.session().commit()
-    flash(_("The data file was removed."), "success")
-    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+    return _saved(slug, key, _("The data file was removed."))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _request_too_large(_error: RequestEntityTooLarge) -> Any:
-    return render_template("studio/problems.html", problems=[_too_large()],
+    return render_template("studio/problems.html", problems=[upload_too_large()],
                            heading=_("The upload was refused"), course=None), 413

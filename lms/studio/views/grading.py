@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from lms.assignments.models import Submission
 from lms.courses.models import Course
@@ -62,8 +63,6 @@ def grade_submission(slug: str, submission_id: int) -> Any:
 @bp.post("/courses/<slug>/grading/<int:submission_id>/<grade_id>")
 @roles_required(*STAFF)
 def grade_cell(slug: str, submission_id: int, grade_id: str) -> Any:
-    from flask_login import current_user
-
     course = course_or_abort(slug)
     submission = _submission(course, submission_id)
     form = GradeForm(prefix=f"g-{grade_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -23,7 +23,7 @@ from lms.studio.forms import (
     require_first,
     texts,
 )
-from lms.studio.views import bp, course_or_abort, item_or_404, page_context
+from lms.studio.views import bp, course_or_abort, item_or_404, move_step, page_context
 from lms.studio.views.courses import STAFF
 
 EDITORS = {ItemKind.LESSON: ".lesson", ItemKind.QUIZ: ".quiz",
@@ -104,13 +104,9 @@ def move_module(slug: str, module_id: int) -> Any:
     module = _module_or_404(course, module_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.move_module(db.session(), module=module, step=_step())
+    services.move_module(db.session(), module=module, step=move_step())
     db.session().commit()
     return redirect(url_for(".outline", slug=slug, _anchor=f"module-{module.key}"), code=303)
-
-
-def _step() -> int:
-    return -1 if request.form.get("direction") == "up" else 1
 
 
 @bp.post("/courses/<slug>/items")
@@ -163,7 +159,7 @@ def move_item(slug: str, key: str) -> Any:
     item = item_or_404(course, key)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.move_item(db.session(), item=item, step=_step())
+    services.move_item(db.session(), item=item, step=move_step())
     db.session().commit()
     return redirect(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"), code=303)
 

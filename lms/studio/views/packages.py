@@ -12,7 +12,7 @@ from lms.db import db
 from lms.security import roles_required
 from lms.studio import packages, services
 from lms.studio.forms import ZipForm
-from lms.studio.views import bp, course_or_abort
+from lms.studio.views import bp, course_or_abort, read_upload, upload_too_large
 from lms.studio.views.courses import STAFF
 
 
@@ -43,11 +43,9 @@ def upload_package() -> Any:
     form = ZipForm()
     if not form.validate_on_submit():
         return _upload_page(form, status=400)
-    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
-    data = form.package.data.read(limit + 1)
-    if len(data) > limit:
-        return _upload_page(form, status=400, problems=[
-            _("The file is larger than %(size)s MB.", size=f"{limit / 1024 / 1024:g}")])
+    data = read_upload(form.package.data)
+    if data is None:
+        return _upload_page(form, status=400, problems=[upload_too_large()])
     session = db.session()
 
     def may_edit(course: Any) -> bool:

@@ -14,7 +14,7 @@ from lms.i18n import LANGUAGES
 from lms.security import roles_required
 from lms.studio import content
 from lms.studio.forms import ActionForm, QuestionForm, QuizSettingsForm, texts
-from lms.studio.views import bp, course_or_abort, item_or_404, page_context
+from lms.studio.views import bp, course_or_abort, item_or_404, move_step, page_context
 from lms.studio.views.courses import STAFF
 
 
@@ -115,8 +115,7 @@ def move_question(slug: str, key: str, question_key: str) -> Any:
     question = _question_or_404(item, question_key)
     if not ActionForm().validate_on_submit():
         abort(400)
-    step = -1 if request.form.get("direction") == "up" else 1
-    content.move_question(db.session(), question=question, step=step)
+    content.move_question(db.session(), question=question, step=move_step())
     db.session().commit()
     return redirect(url_for(".quiz", slug=slug, key=key), code=303)
 
