@@ -20,7 +20,7 @@ from typing import Any
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import LimitOutput
-from nbgrader.utils import determine_grade
+from nbgrader.utils import determine_grade, is_locked
 
 from graders.errors import GraderError, NoSandbox
 from graders.execute import Run, execute_notebook
@@ -237,7 +237,7 @@ def grade(
     sanitised = sanitise(master, submission, student_version(master))
     flags = list(sanitised.flags)
     learner_code = NotebookNode(
-        cells=[c for c in sanitised.graded.cells if c.cell_type == "code" and not _locked(c)]
+        cells=[c for c in sanitised.graded.cells if c.cell_type == "code" and not is_locked(c)]
     )
     flags += source_flags(learner_code)
     provider = kernel_provider or provider_for(settings)
@@ -304,8 +304,3 @@ def grade(
     result.executed = scoring.notebook
     result.feedback = feedback.notebook
     return result
-
-
-def _locked(cell: NotebookNode) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("locked") or (meta.get("grade") and not meta.get("solution")))

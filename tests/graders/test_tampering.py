@@ -51,6 +51,20 @@ def test_an_object_equal_to_everything_is_flagged(plain, grade_it):
     assert by_id(result)["test_add"].passed  # nbgrader's score stands; a person reviews
 
 
+def test_a_solution_cell_marked_locked_is_still_the_learners_code(grade_it):
+    # nbgrader never locks a solution cell, whatever its "locked" flag says: the learner
+    # writes it, so it is read for tricks like any other answer.
+    source = source_notebook(hidden=False)
+    source.cells[1].metadata.nbgrader["locked"] = True
+    released = release_notebook(source)
+    cheat = (
+        "class Anything:\n    def __eq__(self, other):\n        return True\n\n"
+        "def add(a, b):\n    return Anything()"
+    )
+    result = grade_it(released.master, solve(released.student, {"answer": cheat}))
+    assert "always-equal-object" in result.flags
+
+
 def test_honest_code_raises_no_flag(plain, grade_it):
     honest = RIGHT + "\n\nimport math\nprint(math.sqrt(4))\nvalues = [len('abc'), abs(-1)]"
     result = grade_it(plain.master, solve(plain.student, {"answer": honest}))
