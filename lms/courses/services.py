@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.accounts.models import User
-from lms.courses.models import Course, CourseFile, Item, Module, Tier
+from lms.accounts.models import Role, User
+from lms.courses.models import Course, CourseFile, Item, Module, Tier, course_instructor
 from lms.courses.package import store, writer
 from lms.courses.package.loaded import LoadedPackage, Problem
 from lms.courses.package.reader import read_package
@@ -64,6 +65,16 @@ def get_course(session: Session, slug: str, *, include_drafts: bool = False) -> 
     if course is None or (not course.published and not include_drafts):
         raise CourseNotFound(slug)
     return course
+
+
+def may_preview(session: Session, *, user: Any, course: Course) -> bool:
+    """Whether ``user`` may see ``course`` while it is a draft (owner, co-instructor, admin)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role(Role.ADMIN) or course.owner_id == user.id:
+        return True
+    return bool(session.scalar(select(exists().where(
+        course_instructor.c.course_id == course.id, course_instructor.c.user_id == user.id))))
 
 
 def course_outline(course: Course) -> list[OutlineModule]:

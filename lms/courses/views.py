@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
 
 from lms.courses import services
 from lms.courses.forms import CatalogueFilter
@@ -41,10 +42,14 @@ def catalogue() -> Any:
 
 @bp.get("/courses/<slug>/files/<path:path>")
 def course_file(slug: str, path: str) -> Any:
-    """An image of a published course's package, for lessons that show one."""
+    """An image of a course's package, for lessons that show one (a draft's: for its authors)."""
+    session = db.session()
     try:
-        course = services.get_course(db.session(), slug)
+        course = services.get_course(session, slug, include_drafts=True)
     except services.CourseNotFound:
+        abort(404)
+    if not course.published and not services.may_preview(session, user=current_user,
+                                                         course=course):
         abort(404)
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in SERVED_TYPES:
@@ -53,5 +58,7 @@ def course_file(slug: str, path: str) -> Any:
     if stored is None:
         abort(404)
     response = Response(stored.content, mimetype=SERVED_TYPES[suffix])
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    # A draft's images are for its authors only: no shared cache may keep them.
+    response.headers["Cache-Control"] = ("public, max-age=3600" if course.published
+                                         else "private, no-store")
     return response

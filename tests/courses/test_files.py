@@ -1,4 +1,4 @@
-"""Course files (lesson images) are served for published courses only, and only images."""
+"""Course files (lesson images): only images; a draft's only to those who may preview it."""
 
 from __future__ import annotations
 
@@ -32,6 +32,26 @@ def test_draft_course_files_and_non_images_are_not_served(cli, client, session,
     assert client.get("/courses/example-package/files/lessons/notes.txt").status_code == 404
     assert client.get("/courses/example-package/files/lessons/img/pipeline.png"
                       ).status_code == 200
+
+
+def test_a_drafts_images_are_shown_to_its_authors_only(cli, client, session, login,
+                                                       make_user, example: Path) -> None:
+    edit(example / "course.toml", "published = true", "published = false")
+    assert cli("import", example).exit_code == 0
+    course = session.scalar(select(Course).where(Course.slug == "example-package"))
+    url = "/courses/example-package/files/lessons/img/pipeline.png"
+    login(make_user(roles=["instructor"]))  # an instructor, but not of this course
+    assert client.get(url).status_code == 404
+    owner = make_user(roles=["instructor"])
+    course.owner_id = owner.id
+    session.flush()
+    login(owner)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.data == (example / "lessons/img/pipeline.png").read_bytes()
+    assert "no-store" in response.headers["Cache-Control"]
+    login(make_user(roles=["admin"]))
+    assert client.get(url).status_code == 200
 
 
 def test_changing_an_items_kind_keeps_the_item(cli, session, example: Path) -> None:
