@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from lms.stats.models import Completion, Correction, CorrectionKind, Milestone, 
 
 ALMATY = ZoneInfo("Asia/Almaty")
 AGE_BANDS = ("14-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+AGE_BAND_UPPER = (17, 24, 34, 44, 54, 64)  # the oldest age in each band but the last
 
 
 class AlreadyAnnulled(Exception):
@@ -30,12 +32,7 @@ def almaty_day(moment: datetime) -> date:
 
 def age_band(birth_year: int, year: int) -> str:
     """The band of the age reached in ``year`` by someone born in ``birth_year``."""
-    age = year - birth_year
-    for band, upper in (("14-17", 17), ("18-24", 24), ("25-34", 34), ("35-44", 44),
-                        ("45-54", 54), ("55-64", 64)):
-        if age <= upper:
-            return band
-    return "65+"
+    return AGE_BANDS[bisect.bisect_left(AGE_BAND_UPPER, year - birth_year)]
 
 
 def person_of(session: Session, person_key: str) -> str:

@@ -24,7 +24,7 @@ from lms.db import utcnow
 from lms.reference import regions, sector_codes
 from lms.stats.counters import Deltas
 from lms.stats.models import Completion, Milestone
-from lms.stats.services import AGE_BANDS, ALMATY
+from lms.stats.services import AGE_BAND_UPPER, AGE_BANDS, ALMATY
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 AGE_WEIGHTS = {(14, 17): 8, (18, 24): 22, (25, 34): 27, (35, 44): 20, (45, 54): 13,
@@ -36,7 +36,6 @@ SEX_WEIGHTS = (49, 48, 3)
 COURSES_EACH = (1, 2, 3, 4)
 COURSES_EACH_WEIGHTS = (45, 30, 15, 10)
 SPECIALIST_SHARE = 0.12
-BAND_UPPER = np.array([17, 24, 34, 44, 54, 64, 200])
 
 
 class RealLearnersPresent(Exception):
@@ -189,7 +188,7 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
         lang = rng.choice(3, n, p=_p(LANGUAGE_WEIGHTS))
         lang = np.where(speaks[course, lang], lang, first_lang[course])
         years = day.astype("datetime64[Y]").astype(int) + 1970
-        age_band = np.array(AGE_BANDS)[np.searchsorted(BAND_UPPER, years - birth_year[who])]
+        age_band = np.array(AGE_BANDS)[np.searchsorted(AGE_BAND_UPPER, years - birth_year[who])]
         fids = np.arange(fact_id, fact_id + n)
         day_text = np.datetime_as_string(day).tolist()
         # Milestones: a learner's earliest completion (ties: lowest id), and of specialists.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import Person, User
-from lms.stats import rollups, synthetic
+from lms.stats import rollups, services, synthetic
 from lms.stats.models import Completion
 from tests.conftest import PASSWORD
 from tests.stats.conftest import assert_counts_exact
@@ -32,6 +32,10 @@ def test_bulk_seeding_agrees_with_the_facts(session, make_user, make_course, com
                                  .where(Completion.tier == "specialist",
                                         Completion.person_key.in_(keys)))
     assert 10 <= specialists <= 70
+    # Each fact's age band is the one the one-at-a-time path gives for its year.
+    ages = session.execute(select(User.birth_year, Completion.day, Completion.age_band)
+                           .join(User, User.id == Completion.user_id).where(User.is_synthetic))
+    assert all(band == services.age_band(born, day.year) for born, day, band in ages)
     # Real sign-ups and completions still work after the bulk path chose ids itself.
     complete(make_user(), pub)
     assert rollups.first_difference(session) is None
