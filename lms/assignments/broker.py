@@ -24,7 +24,9 @@ SCHEME = "oqu-filesystem"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # Kombu's filesystem Channel names the message "payload" and its base class "message";
+    # no signature can match both, so this one matches the class it extends.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{int(filesystem.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         # A leading dot: kombu's consumer matches "<id>.<queue>.msg" and skips this name.
         temporary = os.path.join(self.data_folder_out, f".{name}.part")
