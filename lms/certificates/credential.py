@@ -2,11 +2,16 @@
 
 The JWT payload is the credential itself (W3C VC data model 2.0, JOSE securing), plus the
 registered claims ``iss``, ``jti`` and ``iat`` for generic JWT tools. It holds what the PDF
-prints, nothing more. Anyone can check it offline with the JWKS at ``/.well-known/jwks.json``.
+prints, nothing more, but for the subject's ``id``, which Open Badges 3.0 asks for: a pseudonym
+of the holder in this one certificate (a keyed hash of its code), never the e-mail, the IIN
+or an account number. Anyone can check it offline with the JWKS at ``/.well-known/jwks.json``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -30,6 +35,7 @@ class Claims:
     base_url: str
     code: str
     holder_name: str
+    subject_id: str  # see ``subject_id``
     course_slug: str
     course_title: str
     tier: str
@@ -45,6 +51,16 @@ def verify_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
+def subject_id(key: bytes, code: str) -> str:
+    """The holder's ``urn:uuid:`` in the credential of certificate ``code``.
+
+    Fixed by the platform's key and the certificate, so every download says the same; it
+    cannot be turned back into the person, nor matched with their other certificates.
+    """
+    digest = hmac.new(key, b"credential-subject:" + code.encode("ascii"), hashlib.sha256)
+    return uuid.UUID(bytes=digest.digest()[:16], version=4).urn
+
+
 def payload(claims: Claims) -> dict[str, Any]:
     """The credential (an OpenBadgeCredential) as a JSON object."""
     base = claims.base_url.rstrip("/")
@@ -58,6 +74,7 @@ def payload(claims: Claims) -> dict[str, Any]:
         "issuer": {"id": base, "type": ["Profile"], "name": "Oqu"},
         "validFrom": valid_from.isoformat(),
         "credentialSubject": {
+            "id": claims.subject_id,
             "type": ["AchievementSubject"],
             "name": claims.holder_name,
             "achievement": {

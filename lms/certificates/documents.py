@@ -8,6 +8,8 @@ language of study, then to the course's first language.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -39,6 +41,12 @@ def keystore(app: Flask | None = None) -> KeyStore:
 
 def base_url() -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/")
+
+
+def subject_key(app: Flask | None = None) -> bytes:
+    """The key of the holders' pseudonyms in credentials, derived from ``SECRET_KEY``."""
+    secret = str((app or current_app).config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"oqu.credential-subject-key", hashlib.sha256).digest()
 
 
 def document_language(facts: CertificateFacts, requested: str | None = None) -> str:
@@ -99,6 +107,7 @@ def claims(facts: CertificateFacts, language: str) -> credential.Claims:
             base_url=base_url(),
             code=facts.code,
             holder_name=facts.holder_name or "",
+            subject_id=credential.subject_id(subject_key(), facts.code),
             course_slug=facts.course.slug,
             course_title=title,
             tier=facts.tier,

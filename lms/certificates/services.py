@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -138,24 +139,42 @@ def certificates_of(session: Session, *, user: User) -> list[Certificate]:
 
 def facts(session: Session, *, certificate: Certificate) -> CertificateFacts:
     """What ``certificate`` says now: its holder (if any), course and status."""
-    completion = certificate.completion
-    course = session.get(Course, completion.course_id)
-    assert course is not None  # completion.course_id is a foreign key
-    holder = session.get(User, completion.user_id) if completion.user_id is not None else None
-    reason, revoked_at = certificate.revoke_reason, certificate.revoked_at
-    if holder is None:
-        reason, revoked_at = ACCOUNT_DELETED, revoked_at or completion.completed_at
-    elif revoked_at is None:
-        # An annulment recorded by statistics revokes even if nobody called us.
-        annulment = session.scalar(
-            select(Correction).where(Correction.completion_id == completion.id,
-                                     Correction.kind == CorrectionKind.ANNULLED)
-            .order_by(Correction.id).limit(1))
-        if annulment is not None:
+    return facts_of(session, certificates=[certificate])[0]
+
+
+def facts_of(session: Session, *, certificates: Sequence[Certificate]) -> list[CertificateFacts]:
+    """What each certificate says now, in order, in a fixed number of queries."""
+    completions = [c.completion for c in certificates]  # joined with the certificate
+    course_ids = {c.course_id for c in completions}
+    user_ids = {c.user_id for c in completions if c.user_id is not None}
+    courses = {c.id: c for c in session.scalars(
+        select(Course).where(Course.id.in_(course_ids)))} if course_ids else {}
+    holders = {u.id: u for u in session.scalars(
+        select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    # An annulment recorded by statistics revokes even if nobody called us; the first stands.
+    unrevoked = [c.completion_id for c in certificates if c.revoked_at is None]
+    annulments: dict[int, Correction] = {}
+    if unrevoked:
+        for correction in session.scalars(
+                select(Correction).where(Correction.completion_id.in_(unrevoked),
+                                         Correction.kind == CorrectionKind.ANNULLED)
+                .order_by(Correction.id)):
+            annulments.setdefault(correction.completion_id, correction)
+    found = []
+    for certificate, completion in zip(certificates, completions, strict=True):
+        course = courses[completion.course_id]  # completion.course_id is a foreign key
+        holder = holders.get(completion.user_id) if completion.user_id is not None else None
+        reason, revoked_at = certificate.revoke_reason, certificate.revoked_at
+        if holder is None:
+            reason, revoked_at = ACCOUNT_DELETED, revoked_at or completion.completed_at
+        elif revoked_at is None and completion.id in annulments:
+            annulment = annulments[completion.id]
             reason, revoked_at = annulment.reason, annulment.created_at
-    return CertificateFacts(certificate=certificate, course=course, holder=holder,
-                            valid=revoked_at is None, reason=reason if revoked_at else None,
-                            revoked_at=revoked_at)
+        found.append(CertificateFacts(certificate=certificate, course=course, holder=holder,
+                                      valid=revoked_at is None,
+                                      reason=reason if revoked_at else None,
+                                      revoked_at=revoked_at))
+    return found
 
 
 def completions_without_certificate(session: Session) -> list[Completion]:

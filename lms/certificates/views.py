@@ -53,8 +53,7 @@ def _view_title(facts: services.CertificateFacts) -> str:
 @login_required
 def mine() -> Any:
     dbs = db.session()
-    rows = [services.facts(dbs, certificate=c)
-            for c in services.certificates_of(dbs, user=current_user)]
+    rows = services.facts_of(dbs, certificates=services.certificates_of(dbs, user=current_user))
     return render_template("certificates/mine.html", rows=rows, title_of=_view_title,
                            reason_text=documents.reason_text,
                            language_of=documents.document_language)
@@ -132,7 +131,7 @@ def admin() -> Any:
     elif query:
         certificate = services.find(dbs, code=query)
         found = [certificate] if certificate is not None else []
-    rows = [services.facts(dbs, certificate=c) for c in found]
+    rows = services.facts_of(dbs, certificates=found)
     return render_template("certificates/admin.html", query=query, rows=rows,
                            form=forms.RevokeForm(), title_of=_view_title,
                            reason_text=documents.reason_text)
