@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms import reference
 from lms.accounts.models import Person, Role, Sex, User, UserRole
 from lms.db import utcnow
+from lms.paging import Page, page_of
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -328,14 +329,12 @@ def create_admin(session: Session, *, email: str, password: str, full_name: str,
 
 
 def search_users(session: Session, *, query: str = "", page: int = 1,
-                 per_page: int = 25) -> tuple[list[User], int]:
-    """Accounts whose e-mail contains ``query``, newest first, one page; and the total."""
+                 per_page: int = 25) -> Page[User]:
+    """One page of the accounts whose e-mail contains ``query``, newest first."""
     where = []
     if query.strip():
         pattern = "%" + query.strip().lower().replace("\\", "\\\\").replace(
             "%", "\\%").replace("_", "\\_") + "%"
         where.append(User.email.like(pattern, escape="\\"))
-    total = session.scalar(select(func.count()).select_from(User).where(*where)) or 0
-    users = session.scalars(select(User).where(*where).order_by(User.id.desc())
-                            .limit(per_page).offset((max(page, 1) - 1) * per_page))
-    return list(users), int(total)
+    return page_of(session, select(User).where(*where).order_by(User.id.desc()),
+                   page=page, per_page=per_page)

@@ -25,6 +25,7 @@ from lms.accounts import forms, mail, services
 from lms.accounts.models import Role, User
 from lms.db import db
 from lms.extensions import limiter, rate
+from lms.paging import requested_page
 from lms.security import roles_required
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -265,12 +266,9 @@ def reset_password(token: str) -> Any:
 @roles_required("admin")
 def admin_users() -> Any:
     query = request.args.get("q", "")[:254]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    users, total = services.search_users(db.session(), query=query, page=page,
-                                         per_page=USERS_PER_PAGE)
-    pages = max((total + USERS_PER_PAGE - 1) // USERS_PER_PAGE, 1)
-    return render_template("accounts/admin_users.html", users=users, total=total, page=page,
-                           pages=pages, query=query,
+    users = services.search_users(db.session(), query=query, page=requested_page(),
+                                  per_page=USERS_PER_PAGE)
+    return render_template("accounts/admin_users.html", users=users, query=query,
                            role_names=dict(forms.role_choices()))
 
 

@@ -19,6 +19,7 @@ from lms.courses.models import Course, Item, ItemKind
 from lms.courses.services import CourseNotFound, get_course
 from lms.db import db
 from lms.i18n import localized
+from lms.paging import requested_page
 
 
 def _taught_course(slug: str) -> Course:
@@ -45,7 +46,8 @@ def _taught_submission(submission_id: int) -> Submission:
 @login_required
 def instructor_submissions(slug: str) -> Any:
     course = _taught_course(slug)
-    submissions = services.course_submissions(db.session(), course=course)
+    submissions = services.course_submissions(
+        db.session(), course=course, page=requested_page())
     assignments = [i for i in course.items if i.kind == ItemKind.ASSIGNMENT and i.active]
     return render_template(
         "assignments/instructor_list.html", course=course, submissions=submissions,

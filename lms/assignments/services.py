@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import nbformat
 from nbformat.validator import NotebookValidationError
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.models import Regrade, Submission, SubmissionStatus
@@ -15,7 +15,10 @@ from lms.courses.models import Assignment, Course, Item, ItemKind
 from lms.db import utcnow
 from lms.learning.models import Enrollment
 from lms.learning.services import find_enrollment
+from lms.paging import Page, page_of
 from lms.studio.services import may_edit
+
+SUBMISSIONS_PER_PAGE = 50
 
 
 class AssignmentNotFound(Exception):
@@ -134,13 +137,16 @@ def visible_submission(session: Session, *, submission_id: int, user: User) -> S
     return None
 
 
-def course_submissions(session: Session, *, course: Course) -> list[Submission]:
-    """Every submission of the course's items, newest first."""
-    return list(session.scalars(
-        select(Submission).join(Item, Submission.item_id == Item.id)
-        .where(Item.course_id == course.id)
-        .options(selectinload(Submission.user), selectinload(Submission.item))
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())))
+def course_submissions(session: Session, *, course: Course, page: int = 1,
+                       per_page: int = SUBMISSIONS_PER_PAGE) -> Page[Submission]:
+    """One page of the submissions of the course's items, newest first."""
+    statement = (select(Submission).join(Item, Submission.item_id == Item.id)
+                 .where(Item.course_id == course.id)
+                 .order_by(Submission.submitted_at.desc(), Submission.id.desc()))
+    # The list shows neither notebook: leave those (large) texts unloaded.
+    return page_of(session, statement, page=page, per_page=per_page, options=(
+        selectinload(Submission.user), selectinload(Submission.item),
+        defer(Submission.notebook), defer(Submission.executed)))
 
 
 def request_regrade(session: Session, *, submission: Submission, by: User) -> Regrade:

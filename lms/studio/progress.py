@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.assignments.models import Submission
 from lms.courses.models import Course, Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment, ItemProgress
+from lms.paging import Page, page_of
 
 ACTIVE_DAYS = 30
 SLOWEST = 5
+FLAGGED_PER_PAGE = 50
 
 
 @dataclass
@@ -43,12 +45,13 @@ class CourseFigures:
     items: list[ItemFigures]
     lowest_pass_rate: list[ItemFigures]
     longest_time: list[ItemFigures]
-    flagged: list[Submission]
+    flagged: Page[Submission]
 
 
-def course_figures(session: Session, *, course: Course,
-                   now: datetime | None = None) -> CourseFigures:
-    """Enrolled, active in the last 30 days, completed; per-item figures; flagged work."""
+def course_figures(session: Session, *, course: Course, now: datetime | None = None,
+                   flagged_page: int = 1) -> CourseFigures:
+    """Enrolled, active in the last 30 days, completed; per-item figures; a page of flagged
+    work."""
     now = now or utcnow()
     by_course = Enrollment.course_id == course.id
     enrolled = session.scalar(select(func.count()).where(by_course)) or 0
@@ -81,15 +84,18 @@ def course_figures(session: Session, *, course: Course,
                                            f.item.position))[:SLOWEST]
     return CourseFigures(enrolled=enrolled, active=active, completed=completed, items=items,
                          lowest_pass_rate=lowest, longest_time=longest,
-                         flagged=flagged_submissions(session, course=course))
+                         flagged=flagged_submissions(session, course=course,
+                                                     page=flagged_page))
 
 
-def flagged_submissions(session: Session, *, course: Course) -> list[Submission]:
-    """Submissions of the course whose grading flagged something for a person to review."""
-    # Every submission of the course is read, so leave its (large) notebook texts unloaded.
-    submissions = session.scalars(
-        select(Submission).join(Item, Item.id == Submission.item_id)
-        .where(Item.course_id == course.id).order_by(Submission.submitted_at.desc())
-        .options(defer(Submission.notebook), defer(Submission.executed)))
-    # Flags are a small JSON list: filtering here stays portable between databases.
-    return [s for s in submissions if s.flags]
+def flagged_submissions(session: Session, *, course: Course, page: int = 1,
+                        per_page: int = FLAGGED_PER_PAGE) -> Page[Submission]:
+    """One page of the course's submissions whose grading flagged something for a person."""
+    # Flags are a JSON list; json_array_length exists in SQLite and PostgreSQL alike.
+    statement = (select(Submission).join(Item, Item.id == Submission.item_id)
+                 .where(Item.course_id == course.id,
+                        func.json_array_length(Submission.flags) > 0)
+                 .order_by(Submission.submitted_at.desc(), Submission.id.desc()))
+    return page_of(session, statement, page=page, per_page=per_page, options=(
+        selectinload(Submission.item), defer(Submission.notebook),
+        defer(Submission.executed)))

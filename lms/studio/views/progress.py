@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, render_template, url_for
 
 from lms.db import db
+from lms.paging import requested_page
 from lms.security import roles_required
 from lms.studio.progress import course_figures
 from lms.studio.views import bp, course_or_abort, page_context
@@ -24,6 +25,7 @@ def submission_link(submission_id: int) -> str | None:
 @roles_required(*STAFF)
 def progress(slug: str) -> Any:
     course = course_or_abort(slug)
-    figures = course_figures(db.session(), course=course)
+    figures = course_figures(db.session(), course=course,
+                             flagged_page=requested_page())
     return render_template("studio/progress.html", figures=figures,
                            submission_link=submission_link, **page_context(course))
