@@ -11,7 +11,7 @@ import contextlib
 import copy
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jsonschema
 import nbformat
@@ -29,13 +29,14 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
-from graders.errors import InvalidSource
+from graders.errors import InvalidSource, SourceProblem
 
 # nbgrader's own delimiters (its defaults, which course notebooks use).
+# Each region's delimiters and the nbgrader flag a cell holding it needs.
 REGIONS = (
-    ("BEGIN SOLUTION", "END SOLUTION", "solution", "a solution cell"),
-    ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grade", "an autograder-test (grade) cell"),
-    ("BEGIN MARK SCHEME", "END MARK SCHEME", "task", "a manually graded task cell"),
+    ("BEGIN SOLUTION", "END SOLUTION", "solution"),
+    ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grade"),
+    ("BEGIN MARK SCHEME", "END MARK SCHEME", "task"),
 )
 
 
@@ -90,9 +91,9 @@ def graded_cells(master: NotebookNode) -> list[GradedCell]:
     return result
 
 
-def _label(index: int, meta: object) -> str:
+def _grade_id_of(meta: object) -> str | None:
     grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-    return f"cell {index + 1}" + (f" ('{grade_id}')" if grade_id else "")
+    return str(grade_id) if grade_id else None
 
 
 def _upgrade(nb: NotebookNode) -> None:
@@ -105,87 +106,80 @@ def _upgrade(nb: NotebookNode) -> None:
                 validator.upgrade_cell_metadata(cell)
 
 
-def _region_messages(index: int, cell: NotebookNode, meta: dict) -> list[str]:
-    messages = []
-    for begin, end, flag, needed in REGIONS:
+def _region_problems(index: int, cell: NotebookNode, meta: dict) -> list[SourceProblem]:
+    def problem(code: str, **details: object) -> SourceProblem:
+        return SourceProblem(code, cell=index + 1, grade_id=_grade_id_of(meta), details=details)
+
+    problems = []
+    for begin, end, flag in REGIONS:
         open_line = None
         for number, line in enumerate(cell.source.split("\n"), start=1):
             if begin in line:
                 if open_line is not None:
-                    messages.append(
-                        f"{_label(index, meta)}: '### {begin}' on line {number} is inside "
-                        f"another one opened on line {open_line}"
-                    )
+                    problems.append(problem("region-nested", begin=begin, line=number,
+                                            outer_line=open_line))
                 open_line = number
             elif end in line:
                 open_line = None
             else:
                 continue
             if not meta.get(flag, False):
-                messages.append(
-                    f"{_label(index, meta)}: '### {begin}' regions belong in {needed}, "
-                    "but this cell is not marked as one"
-                )
+                problems.append(problem("region-outside", begin=begin, flag=flag))
                 break
         if open_line is not None:
-            messages.append(
-                f"{_label(index, meta)}: '### {begin}' on line {open_line} is never closed "
-                f"by '### {end}'"
-            )
-    return messages
+            problems.append(problem("region-unclosed", begin=begin, end=end, line=open_line))
+    return problems
 
 
-def validate_source(nb: NotebookNode) -> list[str]:
-    """Human-readable problems with a source notebook's nbgrader metadata; empty when valid."""
+def validate_source(nb: NotebookNode) -> list[SourceProblem]:
+    """Problems with a source notebook's nbgrader metadata, per cell; empty when valid."""
     schema = MetadataValidator().schema
-    messages: list[str] = []
+    problems: list[SourceProblem] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader")
         if meta is None:
-            messages.extend(_region_messages(index, cell, {}))
+            problems.extend(_region_problems(index, cell, {}))
             continue
-        label = _label(index, meta)
+
+        def problem(code: str, **details: object) -> SourceProblem:
+            return SourceProblem(code, cell=index + 1, grade_id=_grade_id_of(meta),  # noqa: B023
+                                 details=details)
+
         if not isinstance(meta, dict):
-            messages.append(f"{label}: the nbgrader metadata must be an object")
+            problems.append(problem("metadata-not-object"))
             continue
         version = meta.get("schema_version")
         if version != MetadataValidator.schema_version:
-            messages.append(
-                f"{label}: nbgrader metadata schema version {version!r} is not supported "
-                f"(expected {MetadataValidator.schema_version}; run `nbgrader update`)"
-            )
+            problems.append(problem("schema-version", version=repr(version),
+                                    expected=MetadataValidator.schema_version))
             continue
         try:
             jsonschema.validate(dict(meta), schema)
         except jsonschema.ValidationError as error:
             where = "/".join(str(p) for p in error.absolute_path) or "metadata"
-            messages.append(f"{label}: nbgrader metadata is invalid at '{where}': {error.message}")
+            problems.append(problem("metadata-invalid", where=where, error=error.message))
             continue
         grade, solution = meta.get("grade", False), meta.get("solution", False)
         locked, task = meta.get("locked", False), meta.get("task", False)
         if (grade or solution or locked or task) and not meta.get("grade_id"):
-            messages.append(f"{label}: an nbgrader cell needs a non-empty grade_id")
+            problems.append(problem("no-grade-id"))
         if grade and "points" not in meta:
-            messages.append(f"{label}: a grade cell needs points, and this one has none")
+            problems.append(problem("grade-without-points"))
         if task and "points" not in meta:
-            messages.append(f"{label}: a task cell needs points, and this one has none")
+            problems.append(problem("task-without-points"))
         if task and cell.cell_type != "markdown":
-            messages.append(f"{label}: a task cell must be a markdown cell")
+            problems.append(problem("task-not-markdown"))
         if not task and cell.cell_type == "markdown" and grade != solution:
-            messages.append(
-                f"{label}: a graded markdown cell must be marked both 'grade' and 'solution'"
-            )
+            problems.append(problem("markdown-grade-not-solution"))
         grade_id = meta.get("grade_id")
         if grade_id and (grade or solution or locked or task):
             if grade_id in seen:
-                messages.append(
-                    f"{label}: grade id '{grade_id}' is already used by cell {seen[grade_id] + 1}"
-                )
+                problems.append(problem("duplicate-grade-id", other_cell=seen[grade_id] + 1))
             else:
                 seen[grade_id] = index
-        messages.extend(_region_messages(index, cell, meta))
-    return messages
+        problems.extend(_region_problems(index, cell, meta))
+    return problems
 
 
 def _run(preprocessors: list, nb: NotebookNode) -> NotebookNode:
@@ -203,17 +197,17 @@ def release_notebook(source: NotebookNode, *, header: NotebookNode | None = None
     if header is not None:
         header = copy.deepcopy(header)
         _upgrade(header)
-        messages = [f"header {m}" for m in validate_source(header)]
-        if messages:
-            raise InvalidSource(messages)
+        problems = [replace(p, in_header=True) for p in validate_source(header)]
+        if problems:
+            raise InvalidSource(problems)
         handle, header_path = tempfile.mkstemp(suffix=".ipynb", prefix="oqu-header-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             nbformat.write(header, out)
     try:
         _upgrade(nb)
-        messages = validate_source(nb)
-        if messages:
-            raise InvalidSource(messages)
+        problems = validate_source(nb)
+        if problems:
+            raise InvalidSource(problems)
         try:
             master = _run(
                 [
@@ -231,7 +225,8 @@ def release_notebook(source: NotebookNode, *, header: NotebookNode | None = None
                 copy.deepcopy(master),
             )
         except (RuntimeError, ValueError, ValidationError) as error:
-            raise InvalidSource([str(error)]) from error
+            raise InvalidSource([SourceProblem("nbgrader", details={"error": str(error)})]
+                                ) from error
     finally:
         if header_path:
             os.unlink(header_path)

@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import nbformat
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from graders.errors import InvalidSource
+from graders.errors import InvalidSource, SourceProblem
 from graders.release import release_notebook
 from lms.courses.models import (
     Assignment,
@@ -30,7 +32,8 @@ DATA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class BadNotebook(Exception):
-    """The uploaded file is not a notebook, or its nbgrader metadata is wrong."""
+    """The uploaded file is not a notebook, or its nbgrader metadata is wrong; ``messages``
+    say so in the user's language."""
 
     def __init__(self, messages: list[str]) -> None:
         super().__init__("\n".join(messages))
@@ -146,33 +149,83 @@ def delete_question(session: Session, *, question: Question) -> None:
 
 # -- notebook assignments -----------------------------------------------------------------
 
+# The grading engine's problem codes (graders.errors.PROBLEM_TEXT), in the user's language.
+PROBLEMS = {
+    "metadata-not-object": _l("the nbgrader metadata must be an object"),
+    "schema-version": _l("nbgrader metadata schema version %(version)s is not supported "
+                         "(expected %(expected)s; run “nbgrader update”)"),
+    "metadata-invalid": _l("the nbgrader metadata is invalid at “%(where)s”: %(error)s"),
+    "no-grade-id": _l("an nbgrader cell needs a non-empty grade id (grade_id)"),
+    "grade-without-points": _l("a grade cell needs points, and this one has none"),
+    "task-without-points": _l("a task cell needs points, and this one has none"),
+    "task-not-markdown": _l("a task cell must be a Markdown cell"),
+    "markdown-grade-not-solution": _l("a graded Markdown cell must be marked both “grade” "
+                                      "and “solution”"),
+    "duplicate-grade-id": _l("the grade id “%(grade_id)s” is already used by cell "
+                             "%(other_cell)s"),
+    "region-nested": _l("“### %(begin)s” on line %(line)s is inside another one opened on "
+                        "line %(outer_line)s"),
+    "region-outside": _l("“### %(begin)s” regions belong in %(needed)s, but this cell is not "
+                         "marked as one"),
+    "region-unclosed": _l("“### %(begin)s” on line %(line)s is never closed by "
+                          "“### %(end)s”"),
+    "nbgrader": _l("nbgrader refused the notebook: %(error)s"),
+}
+NEEDED = {"solution": _l("a solution cell"), "grade": _l("an autograder test (grade) cell"),
+          "task": _l("a manually graded task cell")}
+
+
+def describe(problem: SourceProblem) -> str:
+    """One problem of a source notebook as a sentence in the user's language."""
+    text = PROBLEMS.get(problem.code)
+    if text is None:
+        return str(problem)
+    values = {"grade_id": problem.grade_id, **problem.details}
+    if "flag" in values:
+        values["needed"] = str(NEEDED.get(values["flag"], values["flag"]))
+    sentence = str(text) % values
+    if problem.cell is None:
+        return sentence
+    if problem.grade_id:
+        place = (_("Header cell %(cell)d (“%(grade_id)s”)", cell=problem.cell,
+                   grade_id=problem.grade_id) if problem.in_header else
+                 _("Cell %(cell)d (“%(grade_id)s”)", cell=problem.cell,
+                   grade_id=problem.grade_id))
+    else:
+        place = (_("Header cell %(cell)d", cell=problem.cell) if problem.in_header else
+                 _("Cell %(cell)d", cell=problem.cell))
+    return f"{place}: {sentence}"
+
+
 
 def released_notebook(data: bytes) -> tuple[str, Any]:
     """The upload as text and its release; ``BadNotebook`` says in words what is wrong."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadNotebook([f"the file is not UTF-8 text (byte {error.start})"]) from error
+        raise BadNotebook([_("The file is not UTF-8 text (byte %(byte)d).",
+                             byte=error.start)]) from error
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadNotebook([f"not a notebook: invalid JSON at line {error.lineno}: "
-                           f"{error.msg}"]) from error
+        raise BadNotebook([_("This is not a notebook: invalid JSON at line %(line)d (%(error)s).",
+                             line=error.lineno, error=error.msg)]) from error
     if not isinstance(raw, dict) or raw.get("nbformat") != 4:
-        raise BadNotebook(["not a Jupyter notebook in format 4 (nbformat 4)"])
+        raise BadNotebook([_("This is not a Jupyter notebook in format 4 (nbformat 4).")])
     try:
         node = nbformat.reads(text, as_version=4)
         nbformat.validate(node)
     except nbformat.ValidationError as error:
         first = str(getattr(error, "message", error)).splitlines()[0]
-        raise BadNotebook([f"not a valid notebook: {first}"]) from error
+        raise BadNotebook([_("This is not a valid notebook: %(error)s", error=first)]
+                          ) from error
     try:
         release = release_notebook(node)
     except InvalidSource as error:
-        raise BadNotebook(error.messages) from error
+        raise BadNotebook([describe(p) for p in error.problems]) from error
     if release.auto_points <= 0:
-        raise BadNotebook(["no auto-graded points: an assignment needs at least one graded "
-                           "test cell with points"])
+        raise BadNotebook([_("The notebook has no auto-graded points: an assignment needs at "
+                             "least one graded test cell with points.")])
     return text, release
 
 

@@ -37,7 +37,7 @@ def test_release_prepends_the_header():
 
 
 def _messages(*cells):
-    return validate_source(v4.new_notebook(cells=list(cells)))
+    return [str(p) for p in validate_source(v4.new_notebook(cells=list(cells)))]
 
 
 def test_invalid_metadata_is_explained_per_cell():
@@ -87,6 +87,19 @@ def test_release_refuses_invalid_source_with_the_messages():
         release_notebook(nb)
     assert caught.value.messages == [
         "cell 3 ('test_add'): a grade cell needs points, and this one has none"
+    ]
+    # The platform translates problems by their code, with the cell in the details.
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.cell, problem.grade_id) == (
+        "grade-without-points", 3, "test_add")
+
+
+def test_a_broken_header_is_named_as_the_header():
+    header = v4.new_notebook(cells=[code("assert 1", grade_id="h", grade=True)])
+    with pytest.raises(InvalidSource) as caught:
+        release_notebook(source_notebook(), header=header)
+    assert caught.value.messages == [
+        "header cell 1 ('h'): a grade cell needs points, and this one has none"
     ]
 
 

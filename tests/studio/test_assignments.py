@@ -64,7 +64,7 @@ def test_cells_are_shown_as_text_not_html(client, session, url):
      "a grade cell needs points"),
     ([nbgrader("code", "assert True", grade=True, locked=True, grade_id="t", points=1),
       nbgrader("code", "assert 1", grade=True, locked=True, grade_id="t", points=1)],
-     "grade id &#39;t&#39; is already used by cell 1"),
+     "the grade id “t” is already used by cell 1"),
     ([nbgrader("code", "def f():\n    ### BEGIN SOLUTION\n    return 1\n", solution=True,
                grade_id="s"),
       nbgrader("code", "assert f() == 1", grade=True, locked=True, grade_id="t", points=1)],
@@ -75,6 +75,18 @@ def test_bad_metadata_is_explained(client, session, url, cells, message):
     response = upload(client, url, notebook(*cells))
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+    assert stored(session) is None
+
+
+def test_metadata_problems_speak_the_instructors_language(client, session, instructor, url):
+    instructor.locale = "ru"
+    session.flush()
+    response = upload(client, url, notebook(
+        nbgrader("code", "assert True", grade=True, locked=True, grade_id="t1")))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Ячейка 1 («t1»): оцениваемой ячейке нужны баллы, а у этой их нет" in page
+    assert "needs points" not in page
     assert stored(session) is None
 
 
