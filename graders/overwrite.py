@@ -3,8 +3,9 @@
 ClearOutput and DeduplicateIds are nbgrader's own; OverwriteKernelspec and OverwriteCells
 need nbgrader's gradebook, so their effect is re-done here against the master, and made
 stricter: every cell the master knows (by grade id) takes all its nbgrader metadata from
-the master, locked and grade cells take the master's source, deleted ones come back at
-their master position, and a cell with an id the master does not know is a plain cell.
+the master, locked and grade cells take the master's source, deleted ones (but for plain
+answer cells) come back at their master position, and a cell with an id the master does
+not know is a plain cell.
 """
 
 from __future__ import annotations
@@ -63,11 +64,32 @@ def student_version(master: NotebookNode) -> NotebookNode:
 
 
 def _answer(master_cell: NotebookNode, submitted: NotebookNode) -> NotebookNode:
-    """A solution cell: the learner's source in the master's cell type and metadata."""
+    """A solution cell: the learner's source (and tags, which nbgrader keeps too: a
+    ``skip-execution`` on their own answer skips only their code) in the master's cell
+    type and nbgrader metadata."""
     cell = copy.deepcopy(master_cell)
     cell.source = submitted.get("source", "")
+    tags = submitted.get("metadata", {}).get("tags")
+    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+        cell.metadata["tags"] = list(tags)
+    else:
+        cell.metadata.pop("tags", None)
     if cell.cell_type == "markdown" and submitted.get("attachments"):
         cell.attachments = copy.deepcopy(submitted.attachments)
+    return cell
+
+
+MISSING_NOTICE = "This cell was missing from the submission; the grader put it back.\n\n"
+
+
+def _put_back(master_cell: NotebookNode) -> NotebookNode:
+    """The master's copy of a deleted cell. A manually graded answer carries a notice, as
+    nbgrader's re-added cells do, so it differs from the unanswered stub and goes to a
+    person instead of scoring 0."""
+    cell = copy.deepcopy(master_cell)
+    if utils.is_solution(cell) and utils.is_grade(cell):
+        notice = MISSING_NOTICE if cell.cell_type == "markdown" else "# " + MISSING_NOTICE
+        cell.source = notice + cell.source
     return cell
 
 
@@ -128,10 +150,14 @@ def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNo
         placed[grade_id] = index
         cells.append(new)
 
-    # Deleted cells come back where the master has them: after the kept cell that
-    # precedes them in the master, else before the first kept cell that follows them.
+    # Deleted locked, grade and task cells come back where the master has them: after the
+    # kept cell that precedes them in the master, else before the first kept cell that
+    # follows them. A deleted answer cell (solution only) does not: the learner may have
+    # answered in a cell of their own, and nbgrader never puts those back either.
     for grade_id, (index, master_cell) in masters.items():
         if grade_id in placed:
+            continue
+        if utils.is_solution(master_cell) and not utils.is_grade(master_cell):
             continue
         flags.add("deleted-cell")
         position = None
@@ -142,7 +168,7 @@ def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNo
         if position is None:
             following = [i for i, c in enumerate(cells) if _grade_id(c) in placed]
             position = following[0] if following else len(cells)
-        cells.insert(position, copy.deepcopy(master_cell))
+        cells.insert(position, _put_back(master_cell))
         placed[grade_id] = index  # type: ignore[index]
 
     seen: set[str] = set()
