@@ -7,8 +7,10 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from lms import config
+from lms.db import MAX_ID
 
 # Each feature package exposes ``init_app(app)``: blueprints, CLI commands, hooks.
 FEATURES = (
@@ -24,10 +26,20 @@ FEATURES = (
 )
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs, but only up to what the database holds: a longer number is a
+    404 like any other unknown id, not a database error."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults, then ``LMS_*`` variables, then ``overrides``."""
     app = Flask(__name__, instance_path=str(config.default_instance_path()))
     config.load(app, overrides)
+    app.url_map.converters["int"] = IdConverter
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     from lms import extensions, i18n, security

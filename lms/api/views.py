@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 
 from lms.api import services
 from lms.api.openapi import document
-from lms.db import db
+from lms.db import MAX_ID, db
 from lms.extensions import csrf, limiter, rate
 from lms.stats import exports, figures, xapi
 from lms.stats.figures import BadPeriod, Period
@@ -35,10 +35,23 @@ def _bearer() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+def _authentication() -> Any:
+    """The token's account, or the BadToken / TokenForbidden it raised (once a request)."""
+    if "api_auth" not in g:
+        try:
+            g.api_auth = services.authenticate(db.session(), secret=_bearer())
+        except (services.BadToken, services.TokenForbidden) as refused:
+            g.api_auth = refused
+    return g.api_auth
+
+
 def token_key() -> str:
-    """Rate-limit key: the token's hash, or the address when there is no token."""
+    """Rate-limit key: a real token's hash; else the address, so that guessing tokens,
+    each new one a bucket of its own, is limited like any other request from there."""
     secret = _bearer()
-    return "tok:" + services.token_hash(secret) if secret else get_remote_address()
+    if secret and not isinstance(_authentication(), services.BadToken):
+        return "tok:" + services.token_hash(secret)
+    return get_remote_address()
 
 
 limiter.limit(rate("api"), key_func=token_key)(bp)
@@ -56,12 +69,12 @@ def error(status: int, message: str) -> Response:
 def require_token() -> Response | None:
     if request.endpoint == "api.openapi":
         return None
-    try:
-        g.api_user = services.authenticate(db.session(), secret=_bearer())
-    except services.BadToken:
+    outcome = _authentication()
+    if isinstance(outcome, services.BadToken):
         return error(401, "a valid bearer token is required")
-    except services.TokenForbidden:
+    if isinstance(outcome, services.TokenForbidden):
         return error(403, "this token's account is not an analyst or admin")
+    g.api_user = outcome
     return None
 
 
@@ -151,6 +164,8 @@ def xapi_feed() -> Response:
         limit = int(request.args["limit"]) if request.args.get("limit") else None
     except ValueError:
         return error(400, "since and limit must be integers")
+    if since > MAX_ID:
+        return error(400, f"since must be at most {MAX_ID}")
     if limit is not None and not 1 <= limit <= 100_000:
         return error(400, "limit must be between 1 and 100000")
     more = url_for(".xapi_feed", limit=limit, since="SINCE").replace("SINCE", "{since}")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.courses.models import Course
-from lms.db import db
+from lms.db import MAX_ID, db
 from lms.i18n import current_language, localized
 from lms.reference import region_codes, region_name, regions, sector_name
 from lms.security import roles_required
@@ -198,7 +198,7 @@ def admin_completions():
     session = db.session()
     q = request.args.get("q", "").strip()
     found: list[Completion] = []
-    if q.isdigit():
+    if q.isdigit() and int(q) <= MAX_ID:
         found = [c for c in [session.get(Completion, int(q))] if c is not None]
     elif q:
         user = session.scalar(select(User).where(User.email == q.lower())) or session.scalar(
