@@ -92,6 +92,15 @@ def shown(grid: Grid, r: int, c: int) -> int | str:
     return grid.cells[r][c]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(label: str) -> str:
+    """A label that a spreadsheet opening the CSV will show as text, never run as a formula
+    (a course title is written by an instructor): a leading quote, as OWASP advises."""
+    return "'" + label if label.startswith(FORMULA_START) else label
+
+
 def _header(table: Table, dimension: str) -> list[str]:
     return ["measure", dimension, "label_kk", "label_ru", "label_en", *table.columns]
 
@@ -119,7 +128,7 @@ def csv_lines(session: Session, *, dimension: str, period: Period,
             writer.writerow(_header(table, dimension))
         for r, value in enumerate(table.values):
             label = table.labels[r]
-            writer.writerow([table.measure, value, label["kk"], label["ru"], label["en"],
+            writer.writerow([table.measure, value, *(as_text(label[lang]) for lang in LABELS),
                              *(shown(table.grid, r, c) for c in range(len(table.columns)))])
         yield flush()
 
@@ -151,7 +160,10 @@ def xlsx_file(session: Session, *, dimension: str, period: Period,
 
     meta = metadata(dimension, period, extracted or utcnow())
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by chunks_of after streaming)
-    workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+    # Strings stay strings: a course title such as "=HYPERLINK(...)" must not become a
+    # formula in the ministry's spreadsheet.
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
     data = workbook.add_worksheet("data")
     row_no = 0
     for i, table in enumerate(tables(session, dimension=dimension, period=period)):
