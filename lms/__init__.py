@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from lms import config
@@ -40,6 +41,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.default_instance_path()))
     config.load(app, overrides)
     app.url_map.converters["int"] = IdConverter
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     from lms import extensions, i18n, security

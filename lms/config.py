@@ -29,6 +29,9 @@ def defaults(instance: Path) -> dict[str, Any]:
         "GRADING_MAX_DELIVERIES": 8,  # crashes of one submission before it is marked failed
         "GRADING_QUEUE": "grading",  # the broker queue of grading tasks
         "BASE_URL": "http://127.0.0.1:8000",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers
+        # are trusted: rate limits then count the visitor's address, not the proxy's.
+        "PROXY_HOPS": 0,
         "DEFAULT_LOCALE": "kk",
         "CONSENT_VERSION": "2026-01",
         "IIN_HASH_KEY": "",  # empty: derived from SECRET_KEY; set it before real IINs arrive

@@ -151,3 +151,20 @@ def test_prefixed_profile_forms_accept_their_own_csrf_token(csrf_client, session
     assert csrf_client.post("/profile/password", data=form).status_code == 400
     response = csrf_client.post("/profile/password", data={**form, "pw-csrf_token": pw_token})
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+
+
+@pytest.mark.parametrize(("hops", "limited"), [(0, True), (1, False)])
+def test_behind_a_proxy_each_visitor_has_their_own_limit(app_settings, request, make_user,
+                                                         hops, limited) -> None:
+    # Two visitors reach the app through one load balancer. Trusted (LMS_PROXY_HOPS=1),
+    # X-Forwarded-For tells them apart; untrusted, they share the balancer's bucket.
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute",
+                        PROXY_HOPS=hops)
+    client = request.getfixturevalue("app").test_client()
+    user = make_user()
+    for _ in range(2):
+        client.post("/login", data={"email": user.email, "password": "wrong!"},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+    other = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                        headers={"X-Forwarded-For": "198.51.100.20"})
+    assert (other.status_code == 429) is limited
