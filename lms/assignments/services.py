@@ -106,6 +106,10 @@ def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
     if enrollment is None:
         raise NotEnrolled(user.id, item.course_id)
     limit = assignment_of(item).max_attempts
+    if limit is not None:
+        # Two uploads at once must not both take the last attempt: hold the enrolment's
+        # row until this transaction ends (as quizzes do).
+        session.refresh(enrollment, with_for_update=True)
     if limit is not None and attempts_used(session, enrollment=enrollment, item=item) >= limit:
         raise AttemptsExhausted(limit)
     notebook = validated_notebook(data, max_bytes=max_bytes)
