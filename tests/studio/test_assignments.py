@@ -41,6 +41,7 @@ def test_good_notebook_is_released_and_shown(client, session, url):
     assert "secret-check" in assignment.master
     assert "secret-check" not in assignment.student
     page = client.get(url).get_data(as_text=True)
+    assert "Auto-graded points: 2 of 3 in all." in page
     shown = page[page.index("student-version"):]
     assert "assert double(2) == 4" in shown
     assert "YOUR CODE HERE" in shown
