@@ -101,3 +101,18 @@ def test_removing_an_item_deactivates_it(client, session, login, instructor,
     assert client.post(f"{base}/items/intro/restore").status_code == 303
     session.refresh(item)
     assert item.active is True
+
+
+def test_a_new_item_goes_to_the_last_module_unless_another_is_picked(
+        client, session, login, instructor, make_studio_course):
+    course = make_studio_course(instructor)
+    login(instructor)
+    base = f"/studio/courses/{course.slug}"
+    client.post(f"{base}/modules", data={"key": "practice", "title_en": "Practice"})
+    practice = session.scalar(select(Module).where(Module.key == "practice",
+                                                   Module.course_id == course.id))
+    page = client.get(base).get_data(as_text=True)
+    menu = page[page.index('<select id="module"'):]
+    menu = menu[:menu.index("</select>")]
+    assert f'<option selected value="{practice.id}">' in menu
+    assert f'<option selected value="{course.modules[0].id}">' not in menu

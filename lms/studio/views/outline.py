@@ -37,7 +37,11 @@ def _module_choices(course: Course) -> list[SelectChoice]:
 
 def _outline_page(course: Course, *, module_form: ModuleForm | None = None,
                   item_form: ItemForm | None = None, status: int = 200) -> Any:
-    item_form = item_form or ItemForm(formdata=None)
+    if item_form is None:
+        item_form = ItemForm(formdata=None)
+        # A course is built from top to bottom: a new item goes to the last module unless
+        # the instructor picks another.
+        item_form.module.data = course.modules[-1].id if course.modules else None
     item_form.module.choices = _module_choices(course)
     move_form = MoveToModuleForm(formdata=None)
     move_form.module.choices = _module_choices(course)
