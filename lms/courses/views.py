@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms.courses import services
 from lms.courses.forms import CatalogueFilter
@@ -25,6 +27,16 @@ def course_link(slug: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def filter_menu(locale: str, name: str, selected: str) -> Markup:
+    """A filter's <select>, rendered once per language and choice: its options are fixed
+    reference data, and rendering them is most of the catalogue's cost. ``selected`` must be
+    one of the choices (the cache holds every combination, so only known values)."""
+    form = CatalogueFilter(formdata=None, data={name: selected})
+    form.fill_choices(locale)
+    return Markup(form[name]())
+
+
 @bp.get("/courses")
 def catalogue() -> Any:
     form = CatalogueFilter(request.args)
@@ -36,7 +48,9 @@ def catalogue() -> Any:
         db.session(), tier=chosen["tier"], language=chosen["language"],
         sector=chosen["sector"], query=(form.q.data or "").strip()[:200] or None)
     filtered = any((form.q.data, form.tier.data, form.language.data, form.sector.data))
-    return render_template("courses/catalogue.html", form=form, courses=courses,
+    locale = current_language()
+    menus = {name: filter_menu(locale, name, value or "") for name, value in chosen.items()}
+    return render_template("courses/catalogue.html", form=form, courses=courses, menus=menus,
                            filtered=filtered, course_link=course_link)
 
 

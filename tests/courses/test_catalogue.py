@@ -133,3 +133,15 @@ def test_service_filters_work_without_a_request(session, catalogue) -> None:
     with pytest.raises(services.CourseNotFound):
         services.get_course(session, "draft")
     assert services.get_course(session, "draft", include_drafts=True).published is False
+
+
+def test_filters_keep_the_choice_in_the_page_language(client, catalogue) -> None:
+    # The filter menus are rendered once per language and choice, then reused.
+    for _ in range(2):
+        english = page(client, "?sector=B&tier=specialist", lang="en")
+        russian = page(client, "?sector=B", lang="ru")
+    assert '<option selected value="B">B: Mining and quarrying</option>' in english
+    assert '<option selected value="specialist">Specialist</option>' in english
+    assert '<option selected value="B">B: Горнодобывающая промышленность' in russian
+    assert '<option selected value="">Все уровни</option>' in russian
+    assert 'selected value="B"' not in page(client, "?sector=ZZ", lang="en")
