@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
-from flask_babel import get_locale
+from flask import Blueprint, Flask, current_app, g, redirect, request
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from lms.extensions import babel
@@ -62,6 +62,21 @@ def localized(texts: dict[str, str] | None, languages: list[str] | tuple[str, ..
     return next((v for v in texts.values() if v), "")
 
 
+def template_translations() -> Any:
+    """The catalogue for the current locale, looked up once per request and locale.
+
+    Flask-Babel finds it anew for every string a template translates. ``force_locale`` and
+    ``refresh()`` change the locale object, so they still take effect at once.
+    """
+    locale = get_locale()
+    if locale is None:
+        return get_translations()
+    remembered = g.get("_oqu_translations")
+    if remembered is None or remembered[0] is not locale:
+        remembered = g._oqu_translations = (locale, get_translations())
+    return remembered[1]
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """A local path to go back to; anything pointing elsewhere becomes ``default``."""
     if not target:
@@ -101,6 +116,13 @@ def init_app(app: Flask) -> None:
     # Days are Almaty calendar days (DESIGN.md); dates and times are shown in that zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n
+        gettext=lambda s: template_translations().ugettext(s),
+        ngettext=lambda s, p, n: template_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: template_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: template_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -43,12 +43,15 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> Any:
+        from sqlalchemy.orm import joinedload
+
         from lms.accounts.models import User
         from lms.db import db
 
         if not user_id.isdigit():
             return None
-        user = db.session().get(User, int(user_id))
+        # The account and its roles in one round trip: every page asks for the roles.
+        user = db.session().get(User, int(user_id), options=[joinedload(User.role_rows)])
         return user if user is not None and user.is_active else None
 
     @app.after_request

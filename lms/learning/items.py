@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from lms.courses import services as courses
 from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind
 from lms.db import db
 from lms.i18n import current_language
 from lms.learning import scoring, services
 from lms.learning.forms import MarkDoneForm, QuizForm
-from lms.learning.models import Enrollment, QuizAttempt
+from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
 from lms.learning.rendering import lesson_html
 from lms.learning.views import bp, course_or_404, item_url, texts_in
 
@@ -32,10 +33,15 @@ BAD_ANSWER_MESSAGES = {
 
 
 class ItemContext:
-    """The course, the item, the learner's enrolment (None in an instructor's preview)."""
+    """The course, the item, the learner's enrolment (None in an instructor's preview).
 
-    def __init__(self, course: Course, item: Item, enrollment: Enrollment | None) -> None:
+    ``opened_progress`` is the learner's progress row on the item when it was opened.
+    """
+
+    def __init__(self, course: Course, item: Item, enrollment: Enrollment | None,
+                 opened_progress: ItemProgress | None = None) -> None:
         self.course, self.item, self.enrollment = course, item, enrollment
+        self.opened_progress = opened_progress
         self.language = enrollment.language if enrollment is not None else \
             services.default_language(course, current_language())
         self.text = texts_in(course, self.language)
@@ -49,12 +55,13 @@ def open_item(slug: str, item_key: str) -> ItemContext | Any:
         item = services.find_item(course, key=item_key)
     except services.ItemNotFound:
         abort(404)
-    enrollment = services.find_enrollment(session, user=current_user, course=course)
-    if enrollment is None and not services.may_preview(session, user=current_user,
-                                                       course=course):
+    enrollment, progress = services.find_enrollment_with_progress(
+        session, user=current_user, course=course, item=item)
+    if enrollment is None and not courses.may_preview(session, user=current_user,
+                                                      course=course):
         flash(_("Enrol in this course to open its lessons and quizzes."), "error")
         return redirect(url_for(".course", slug=slug), 303)
-    return ItemContext(course, item, enrollment)
+    return ItemContext(course, item, enrollment, progress)
 
 
 def neighbours(ctx: ItemContext) -> tuple[Item | None, Item | None]:
@@ -68,7 +75,9 @@ def render_item(ctx: ItemContext, template: str, *, status: int = 200, **more: A
     previous, following = neighbours(ctx)
     row = None
     if ctx.enrollment is not None:
-        row = services.progress_by_item(db.session(), enrollment=ctx.enrollment).get(ctx.item.id)
+        # A page read needs no second query; a request that may have written reads again.
+        row = ctx.opened_progress if request.method in ("GET", "HEAD") else \
+            services.progress_by_item(db.session(), enrollment=ctx.enrollment).get(ctx.item.id)
     return render_template(
         template, course=ctx.course, item=ctx.item, enrollment=ctx.enrollment, text=ctx.text,
         content_lang=ctx.language, previous=previous, following=following, row=row,

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from lms.accounts.models import Role, User
-from lms.courses.models import Course, Item, ItemKind, Module, course_instructor
+from lms.accounts.models import User
+from lms.courses.models import Course, Item, ItemKind, Module
+from lms.courses.services import may_preview
 from lms.db import utcnow
 from lms.learning import scoring
 from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
@@ -78,21 +79,11 @@ class CourseProgress:
 # Courses and who may see them
 
 
-def may_preview(session: Session, *, user: Any, course: Course) -> bool:
-    """Whether ``user`` may see ``course`` while it is a draft (owner, co-instructor, admin)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.has_role(Role.ADMIN) or course.owner_id == user.id:
-        return True
-    return bool(session.scalar(select(exists().where(
-        course_instructor.c.course_id == course.id, course_instructor.c.user_id == user.id))))
-
-
 def visible_course(session: Session, *, slug: str, user: Any) -> Course:
     """The course ``slug`` if ``user`` may see it (drafts only for those who may preview)."""
-    # Modules and their items come in two queries instead of one per module.
-    course = session.scalar(select(Course).where(Course.slug == slug).options(
-        selectinload(Course.modules).selectinload(Module.items)))
+    # The course, its modules and their items in one round trip.
+    course = session.scalars(select(Course).where(Course.slug == slug).options(
+        joinedload(Course.modules).joinedload(Module.items))).unique().one_or_none()
     if course is None or (not course.published
                           and not may_preview(session, user=user, course=course)):
         raise CourseNotFound(slug)
@@ -121,6 +112,21 @@ def find_enrollment(session: Session, *, user: Any, course: Course) -> Enrollmen
         return None
     return session.scalar(select(Enrollment).where(
         Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+
+
+def find_enrollment_with_progress(
+        session: Session, *, user: Any, course: Course, item: Item,
+) -> tuple[Enrollment | None, ItemProgress | None]:
+    """The enrolment of ``user`` in ``course`` and its progress row on ``item``, in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return None, None
+    found = session.execute(
+        select(Enrollment, ItemProgress)
+        .outerjoin(ItemProgress, (ItemProgress.enrollment_id == Enrollment.id)
+                   & (ItemProgress.item_id == item.id))
+        .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    ).one_or_none()
+    return (None, None) if found is None else (found[0], found[1])
 
 
 def has_completed(session: Session, *, user: User, course: Course) -> bool:

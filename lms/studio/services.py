@@ -25,7 +25,7 @@ from lms.courses.models import (
     course_instructor,
 )
 from lms.courses.package.writer import write_files
-from lms.learning.services import may_preview
+from lms.courses.services import may_preview
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY_MAX = 80
