@@ -44,6 +44,8 @@ TEXT = {
                         "жасырылады. Нөл 0 ретінде көрсетіледі."),
         "residual_risk": ("Қалдық тәуекел: әртүрлі кестелер мен кезеңдерді бір-бірінен алу "
                           "(мысалы, тоқсаннан оның екі айын) жасырын мәнді ашуы мүмкін."),
+        "text_labels": ("CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
+                        "қойылады: электрондық кесте оны формула емес, мәтін ретінде көрсетеді."),
         "revision": ("Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
                      "біріктірілген тұлғалар) кейінгі сандарды өзгертуі мүмкін."),
     },
@@ -58,6 +60,8 @@ TEXT = {
                         "Ноль показан как 0."),
         "residual_risk": ("Остаточный риск: вычитание разных таблиц и периодов друг из друга "
                           "(например, двух месяцев из квартала) может раскрыть скрытое значение."),
+        "text_labels": ("В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
+                        "электронная таблица покажет его как текст, а не формулу."),
         "revision": ("Данные на дату выгрузки; поправки (аннулированные завершения, "
                      "объединённые лица) могут изменить последующие цифры."),
     },
@@ -73,6 +77,8 @@ TEXT = {
                         "shown as 0."),
         "residual_risk": ("Residual risk: subtracting tables or periods from one another "
                           "(a quarter minus two of its months) may reveal a hidden value."),
+        "text_labels": ("In CSV, a label that begins with =, +, - or @ is preceded by ' so "
+                        "that spreadsheets show it as text, never run it as a formula."),
         "revision": ("Figures are as of the extraction date; corrections (annulled "
                      "completions, merged persons) may revise later figures."),
     },
@@ -115,6 +121,7 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
             "measures": text["measures"],
             "suppression": text["suppression"],
             "residual_risk": text["residual_risk"],
+            "text_labels": text["text_labels"],
             "revision": text["revision"],
         }
     return out

@@ -51,3 +51,7 @@ def test_csv_export_neutralises_a_course_title_starting_with_equals(client, sess
     row = next(r for r in rows[1:] if r[1] == str(course.id))
     labels = row[2:5]
     assert not any(label.startswith(("=", "+", "-", "@")) for label in labels), labels
+    # The metadata says so, in each language.
+    assert "'" in "".join(line for line in text.splitlines() if "text_labels" in line)
+    assert sum(1 for line in text.splitlines() if line.startswith("# ") and
+               "text_labels" in line) == 3
