@@ -12,12 +12,11 @@ from flask_login import current_user, login_required
 from lms.courses import services as courses
 from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind
 from lms.db import db
-from lms.i18n import current_language
 from lms.learning import scoring, services
 from lms.learning.forms import MarkDoneForm, QuizForm
 from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
 from lms.learning.rendering import lesson_html
-from lms.learning.views import bp, course_or_404, item_url, texts_in
+from lms.learning.views import bp, content_language, course_or_404, item_url, texts_in
 
 BAD_ANSWER_MESSAGES = {
     scoring.BadAnswer.UNKNOWN_QUESTION: _l(
@@ -42,8 +41,7 @@ class ItemContext:
                  opened_progress: ItemProgress | None = None) -> None:
         self.course, self.item, self.enrollment = course, item, enrollment
         self.opened_progress = opened_progress
-        self.language = enrollment.language if enrollment is not None else \
-            services.default_language(course, current_language())
+        self.language = content_language(course, enrollment)
         self.text = texts_in(course, self.language)
 
 

@@ -44,9 +44,12 @@ def item_url(course: Course, item: Item) -> str:
     return url_for("learning.item", slug=course.slug, item_key=item.key)
 
 
-def content_language(enrollment: Enrollment | None) -> str:
-    """The language course content is shown in: the enrolment's, else the UI's."""
-    return enrollment.language if enrollment is not None else current_language()
+def content_language(course: Course, enrollment: Enrollment | None) -> str:
+    """The language course content is shown in: the enrolment's, else the UI's if the course
+    is taught in it, else the course's first."""
+    if enrollment is not None:
+        return enrollment.language
+    return services.default_language(course, current_language())
 
 
 def texts_in(course: Course, language: str) -> Any:
@@ -98,7 +101,7 @@ def points_filter(value: Any) -> str:
 def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
     session = db.session()
     enrollment = services.find_enrollment(session, user=current_user, course=course)
-    language = content_language(enrollment)
+    language = content_language(course, enrollment)
     outline = course_outline(course)
     progress = (services.course_progress(session, enrollment=enrollment)
                 if enrollment is not None else None)

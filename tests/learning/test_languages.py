@@ -40,3 +40,13 @@ def test_quiz_in_russian_ui_with_english_content(client, login, session, course,
                            data={**RIGHT, "q-pi": "abc", "attempt": "1"})
     assert response.status_code == 400
     assert "Ответьте числом" in response.get_data(as_text=True)
+
+
+def test_before_enrolling_the_course_page_marks_content_in_a_course_language(
+        client, make_course) -> None:
+    # A visitor reading in Kazakh sees a course taught in Russian and English: the titles
+    # are Russian (the course's first language) and say so, as the item pages do.
+    course = make_course(languages=["ru", "en"])
+    client.set_cookie("oqu_lang", "kk")
+    html = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert f'<h1 lang="ru">Курс {course.slug}</h1>' in html
