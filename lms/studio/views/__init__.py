@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,6 +42,15 @@ def page_context(course: Course, **more: Any) -> dict[str, Any]:
         return localized(texts, course.languages or [])
 
     return {"course": course, "text": text, "course_title": text(course.title), **more}
+
+
+def saved(target: str, message: str | None = None) -> Any:
+    """Commit the request's change, say so (when there is something to say), and go to
+    ``target`` with a 303 (after a POST, the browser comes back with a GET)."""
+    db.session().commit()
+    if message:
+        flash(message, "success")
+    return redirect(target, code=303)
 
 
 def move_step() -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -21,6 +21,7 @@ from lms.studio.views import (
     item_or_404,
     page_context,
     read_upload,
+    saved,
     upload_too_large,
 )
 from lms.studio.views.courses import STAFF
@@ -54,9 +55,7 @@ def _page(course: Course, item: Item, *, notebook_form: NotebookForm | None = No
 
 def _saved(slug: str, key: str, message: str) -> Any:
     """Commit the request's change and go back to the assignment page."""
-    db.session().commit()
-    flash(message, "success")
-    return redirect(url_for(".assignment", slug=slug, key=key), code=303)
+    return saved(url_for(".assignment", slug=slug, key=key), message)
 
 
 @bp.get("/courses/<slug>/assignments/<key>")

@@ -14,7 +14,7 @@ from lms.i18n import LANGUAGES, current_language
 from lms.security import roles_required
 from lms.studio import services
 from lms.studio.forms import ActionForm, CoInstructorForm, CourseForm, texts
-from lms.studio.views import bp, course_or_abort, page_context
+from lms.studio.views import bp, course_or_abort, page_context, saved
 
 STAFF = ("instructor", "admin")
 
@@ -69,9 +69,7 @@ def edit_course(slug: str) -> Any:
         form.slug.data = course.slug
     if form.validate_on_submit():
         services.update_course(db.session(), course=course, fields=_fields(form, course.slug))
-        db.session().commit()
-        flash(_("The course was saved."), "success")
-        return redirect(url_for(".edit_course", slug=course.slug), code=303)
+        return saved(url_for(".edit_course", slug=course.slug), _("The course was saved."))
     return _settings_page(course, form, status=400 if form.is_submitted() else 200)
 
 
@@ -112,9 +110,8 @@ def add_instructor(slug: str) -> Any:
             form.email.errors = [_("This account is not an instructor; an admin can grant "
                                    "the role.")]
         else:
-            db.session().commit()
-            flash(_("%(email)s can now edit this course.", email=user.email), "success")
-            return redirect(url_for(".edit_course", slug=slug), code=303)
+            return saved(url_for(".edit_course", slug=slug),
+                         _("%(email)s can now edit this course.", email=user.email))
     course_form = CourseForm(formdata=None)
     course_form.fill_choices(current_language())
     _fill(course_form, course)
@@ -130,9 +127,7 @@ def remove_instructor(slug: str, user_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_co_instructor(db.session(), course=course, user_id=user_id)
-    db.session().commit()
-    flash(_("The co-instructor was removed."), "success")
-    return redirect(url_for(".edit_course", slug=slug), code=303)
+    return saved(url_for(".edit_course", slug=slug), _("The co-instructor was removed."))
 
 
 @bp.post("/courses/<slug>/publish")
@@ -160,6 +155,5 @@ def unpublish(slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.set_published(db.session(), course=course, published=False)
-    db.session().commit()
-    flash(_("The course is a draft again; learners' records are kept."), "success")
-    return redirect(url_for(".outline", slug=slug), code=303)
+    return saved(url_for(".outline", slug=slug),
+                 _("The course is a draft again; learners' records are kept."))

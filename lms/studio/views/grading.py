@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from lms.db import db
 from lms.security import roles_required
 from lms.studio import grading
 from lms.studio.forms import GradeForm
-from lms.studio.views import bp, course_or_abort, page_context
+from lms.studio.views import bp, course_or_abort, page_context, saved
 from lms.studio.views.courses import STAFF
 from lms.studio.views.progress import submission_link
 
@@ -77,9 +77,6 @@ def grade_cell(slug: str, submission_id: int, grade_id: str) -> Any:
             form.score.errors = [_("Enter a score from 0 to %(max)s.",
                                    max=f"{error.maximum:f}".rstrip("0").rstrip("."))]
         else:
-            db.session().commit()
-            flash(_("The grade was saved; the learner sees it with the submission."),
-                  "success")
-            return redirect(url_for(".grade_submission", slug=slug,
-                                    submission_id=submission_id), code=303)
+            return saved(url_for(".grade_submission", slug=slug, submission_id=submission_id),
+                         _("The grade was saved; the learner sees it with the submission."))
     return _page(course, submission, failed=grade_id, failed_form=form, status=400)

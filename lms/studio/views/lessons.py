@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.courses.models import ItemKind
@@ -14,7 +14,7 @@ from lms.learning.rendering import lesson_html
 from lms.security import roles_required
 from lms.studio import content
 from lms.studio.forms import LessonForm, require_first
-from lms.studio.views import bp, course_or_abort, item_or_404, page_context
+from lms.studio.views import bp, course_or_abort, item_or_404, page_context, saved
 from lms.studio.views.courses import STAFF
 
 
@@ -39,9 +39,7 @@ def lesson(slug: str, key: str) -> Any:
                         if body.strip()}
         else:
             content.save_lesson(db.session(), item=item, bodies=bodies)
-            db.session().commit()
-            flash(_("The lesson was saved."), "success")
-            return redirect(url_for(".lesson", slug=slug, key=key), code=303)
+            return saved(url_for(".lesson", slug=slug, key=key), _("The lesson was saved."))
     else:
         status = 400
     return render_template("studio/lesson.html", form=form, item=item, previews=previews,

@@ -23,7 +23,14 @@ from lms.studio.forms import (
     require_first,
     texts,
 )
-from lms.studio.views import bp, course_or_abort, item_or_404, move_step, page_context
+from lms.studio.views import (
+    bp,
+    course_or_abort,
+    item_or_404,
+    move_step,
+    page_context,
+    saved,
+)
 from lms.studio.views.courses import STAFF
 
 EDITORS = {ItemKind.LESSON: ".lesson", ItemKind.QUIZ: ".quiz",
@@ -72,9 +79,7 @@ def add_module(slug: str) -> Any:
         except services.KeyTaken:
             form.key.errors = [_("Another module of this course already uses this id.")]
         else:
-            db.session().commit()
-            flash(_("The module was added."), "success")
-            return redirect(url_for(".outline", slug=slug), code=303)
+            return saved(url_for(".outline", slug=slug), _("The module was added."))
     return _outline_page(course, module_form=form, status=400)
 
 
@@ -109,8 +114,7 @@ def move_module(slug: str, module_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.move_module(db.session(), module=module, step=move_step())
-    db.session().commit()
-    return redirect(url_for(".outline", slug=slug, _anchor=f"module-{module.key}"), code=303)
+    return saved(url_for(".outline", slug=slug, _anchor=f"module-{module.key}"))
 
 
 @bp.post("/courses/<slug>/items")
@@ -130,9 +134,8 @@ def add_item(slug: str) -> Any:
         except services.KeyTaken:
             form.key.errors = [_("Another item of this course already uses this id.")]
         else:
-            db.session().commit()
-            flash(_("The item was added."), "success")
-            return redirect(url_for(EDITORS[item.kind], slug=slug, key=item.key), code=303)
+            return saved(url_for(EDITORS[item.kind], slug=slug, key=item.key),
+                         _("The item was added."))
     return _outline_page(course, item_form=form, status=400)
 
 
@@ -149,9 +152,7 @@ def item_settings(slug: str, key: str) -> Any:
     elif form.validate_on_submit() and require_first(form, "title", course.languages):
         services.update_item(db.session(), item=item, required=form.required.data,
                              title=texts(form, "title", course.languages))
-        db.session().commit()
-        flash(_("The item was saved."), "success")
-        return redirect(url_for(".outline", slug=slug), code=303)
+        return saved(url_for(".outline", slug=slug), _("The item was saved."))
     return render_template("studio/item_settings.html", form=form, item=item,
                            **page_context(course)), 400 if form.is_submitted() else 200
 
@@ -164,8 +165,7 @@ def move_item(slug: str, key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.move_item(db.session(), item=item, step=move_step())
-    db.session().commit()
-    return redirect(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"), code=303)
+    return saved(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"))
 
 
 @bp.post("/courses/<slug>/items/<key>/module")
@@ -179,8 +179,7 @@ def move_item_to(slug: str, key: str) -> Any:
         abort(400)
     services.move_item_to(db.session(), item=item,
                           module=_module_or_404(course, form.module.data))
-    db.session().commit()
-    return redirect(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"), code=303)
+    return saved(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"))
 
 
 @bp.post("/courses/<slug>/items/<key>/remove")
@@ -191,10 +190,8 @@ def remove_item(slug: str, key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_item(db.session(), item=item)
-    db.session().commit()
-    flash(_("The item was removed from the course; learners keep what they did in it."),
-          "success")
-    return redirect(url_for(".outline", slug=slug), code=303)
+    return saved(url_for(".outline", slug=slug),
+                 _("The item was removed from the course; learners keep what they did in it."))
 
 
 @bp.post("/courses/<slug>/items/<key>/restore")
@@ -205,6 +202,4 @@ def restore_item(slug: str, key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.restore_item(db.session(), item=item)
-    db.session().commit()
-    flash(_("The item is back in the course."), "success")
-    return redirect(url_for(".outline", slug=slug), code=303)
+    return saved(url_for(".outline", slug=slug), _("The item is back in the course."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind
@@ -14,7 +14,14 @@ from lms.i18n import LANGUAGES
 from lms.security import roles_required
 from lms.studio import content
 from lms.studio.forms import ActionForm, QuestionForm, QuizSettingsForm, texts
-from lms.studio.views import bp, course_or_abort, item_or_404, move_step, page_context
+from lms.studio.views import (
+    bp,
+    course_or_abort,
+    item_or_404,
+    move_step,
+    page_context,
+    saved,
+)
 from lms.studio.views.courses import STAFF
 
 
@@ -39,9 +46,7 @@ def quiz(slug: str, key: str) -> Any:
     elif form.validate_on_submit():
         content.save_quiz_settings(db.session(), quiz=quiz, pass_mark=form.pass_mark.data,
                                    max_attempts=form.max_attempts.data)
-        db.session().commit()
-        flash(_("The quiz settings were saved."), "success")
-        return redirect(url_for(".quiz", slug=slug, key=key), code=303)
+        return saved(url_for(".quiz", slug=slug, key=key), _("The quiz settings were saved."))
     return render_template("studio/quiz.html", form=form, item=item, quiz=quiz,
                            action=ActionForm(), **page_context(course)), (
         400 if form.is_submitted() else 200)
@@ -101,9 +106,7 @@ def question(slug: str, key: str, question_key: str | None = None) -> Any:
     elif form.check(course.languages):
         content.save_question(db.session(), quiz=item.quiz, question=question,  # type: ignore[arg-type]
                               fields=_fields(form, course.languages))
-        db.session().commit()
-        flash(_("The question was saved."), "success")
-        return redirect(url_for(".quiz", slug=slug, key=key), code=303)
+        return saved(url_for(".quiz", slug=slug, key=key), _("The question was saved."))
     return render_template("studio/question.html", form=form, item=item, question=question,
                            **page_context(course)), 400 if form.is_submitted() else 200
 
@@ -116,8 +119,7 @@ def move_question(slug: str, key: str, question_key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     content.move_question(db.session(), question=question, step=move_step())
-    db.session().commit()
-    return redirect(url_for(".quiz", slug=slug, key=key), code=303)
+    return saved(url_for(".quiz", slug=slug, key=key))
 
 
 @bp.post("/courses/<slug>/quizzes/<key>/questions/<question_key>/delete")
@@ -128,6 +130,4 @@ def delete_question(slug: str, key: str, question_key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     content.delete_question(db.session(), question=question)
-    db.session().commit()
-    flash(_("The question was deleted."), "success")
-    return redirect(url_for(".quiz", slug=slug, key=key), code=303)
+    return saved(url_for(".quiz", slug=slug, key=key), _("The question was deleted."))
