@@ -114,9 +114,11 @@ def test_instructor_builds_and_publishes_a_course(
     assert page.input_value("textarea[name=body_en]") == markdown
 
     # A quiz with one single-choice question.
-    page.click(f"a[href='/studio/courses/{slug}']")
+    with page.expect_navigation():
+        page.click(f"a[href='/studio/courses/{slug}']")
     add_item(page, "sensor-check", "quiz", "Sensor check")
-    page.click("main a.button[href$='kind=single']")
+    with page.expect_navigation():
+        page.click("main a.button[href$='kind=single']")
     page.fill("textarea[name=prompt_en]", "What does calibration fix?")
     page.fill("input[name='options-0-text_en']", "Drift")
     page.check("input[name='options-0-correct']")
@@ -128,7 +130,8 @@ def test_instructor_builds_and_publishes_a_course(
     assert "What does calibration fix?" in page.inner_text("main ol.studio-items")
 
     # A notebook: the released student version is shown, without the solution.
-    page.click(f"a[href='/studio/courses/{slug}']")
+    with page.expect_navigation():
+        page.click(f"a[href='/studio/courses/{slug}']")
     add_item(page, "doubling", "assignment", "Notebook: doubling")
     upload_notebook(page, source_notebook(points=2))
     assert "checked and released" in page.inner_text(".flashes")
@@ -156,7 +159,8 @@ def test_instructor_builds_and_publishes_a_course(
         public.goto(f"{live_server}/courses")
         assert TITLE_RU not in public.inner_text("main")
 
-        page.click(f"a[href='/studio/courses/{slug}']")
+        with page.expect_navigation():
+            page.click(f"a[href='/studio/courses/{slug}']")
         with page.expect_navigation():
             page.click(f"form[action='/studio/courses/{slug}/publish'] button")
         assert "Published" in page.inner_text(".studio-actions"), page.inner_text("main")
@@ -165,8 +169,10 @@ def test_instructor_builds_and_publishes_a_course(
         # Anyone now finds it in the catalogue, in the visitor's language (Russian).
         public.goto(f"{live_server}/courses")
         public.fill('input[type="search"]', "Датчики")
-        public.keyboard.press("Enter")
-        public.click(f"text={TITLE_RU}")
+        with public.expect_navigation():
+            public.keyboard.press("Enter")
+        with public.expect_navigation():
+            public.click(f"text={TITLE_RU}")
         assert public.url.endswith(f"/courses/{slug}")
         assert public.inner_text("main h1") == TITLE_RU
         contents = public.locator("section[aria-labelledby=contents]")

@@ -39,7 +39,8 @@ def answer_quiz(page: Any, answers: dict[str, Any]) -> None:
                 page.check(f'form.quiz input[name="{name}"][value="{key}"]')
         else:
             page.fill(f'form.quiz input[name="{name}"]', value)
-    page.click("form.quiz button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.quiz button[type=submit]")
 
 
 def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
@@ -59,23 +60,28 @@ def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
     page.check('input[name="sex"][value="female"]')
     page.select_option('select[name="locale"]', "kk")
     page.check('input[name="consent"]')
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     if "/login" in page.url:
         page.fill('input[name="email"]', email)
         page.fill('input[name="password"]', password)
-        page.click("main form button[type=submit]")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
     assert "/register" not in page.url, page.inner_text("main")
 
     # Find the course by searching the catalogue for a Kazakh word of its title.
     page.goto(f"{live_server}/courses")
     page.fill('input[type="search"]', "баршаға")
-    page.keyboard.press("Enter")
-    page.click("text=Жасанды интеллект баршаға")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.click("text=Жасанды интеллект баршаға")
     assert page.url.endswith("/courses/ai-for-everyone")
 
     # Enrol in Kazakh.
     page.select_option('select[name="language"]', "kk")
-    page.click("form.enrol-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.enrol-form button[type=submit]")
     assert page.locator("progress").count() >= 1
 
     failed_once = False
@@ -83,7 +89,8 @@ def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
         page.goto(f"{live_server}/courses/ai-for-everyone")
         if page.locator(".enrolment .status-passed").count():
             break
-        page.click(".enrolment a.button")
+        with page.expect_navigation():
+            page.click(".enrolment a.button")
         if page.locator("form.quiz").count():
             item_key = page.url.rstrip("/").rsplit("/", 1)[-1]
             if not failed_once:
@@ -97,7 +104,8 @@ def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
             lesson = page.locator("article.lesson")
             assert lesson.count() == 1, f"expected a lesson at {page.url}"
             assert lesson.inner_text().strip()
-            page.click("form[action$='/done'] button[type=submit]")
+            with page.expect_navigation():
+                page.click("form[action$='/done'] button[type=submit]")
     else:
         pytest.fail("the course never completed")
     assert failed_once

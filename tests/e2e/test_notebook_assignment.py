@@ -67,8 +67,10 @@ def test_learner_solves_a_notebook_and_sees_the_score_live(
     # Enrol in the specialist course and open its first notebook from the course page.
     page.goto(f"{live_server}/courses/applied-ml-for-industry")
     page.select_option('select[name="language"]', "en")
-    page.click("form.enrol-form button[type=submit]")
-    page.click("text=Notebook: preparing production data")
+    with page.expect_navigation():
+        page.click("form.enrol-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("text=Notebook: preparing production data")
     assert page.url.endswith(f"/courses/applied-ml-for-industry/assignments/{NOTEBOOK}")
     attempts_hint = page.inner_text("#notebook-hint")
     assert "10 attempts left" in attempts_hint
@@ -141,7 +143,8 @@ def test_learner_solves_a_notebook_and_sees_the_score_live(
     assert not any(line in html for line in hidden_test_lines())
 
     # The assignment page lists the graded submission.
-    page.click(f'a[href$="/assignments/{NOTEBOOK}"]')
+    with page.expect_navigation():
+        page.click(f'a[href$="/assignments/{NOTEBOOK}"]')
     listed = page.locator("main table tbody tr")
     assert listed.count() == 1
     assert re.search(r"8\s*/\s*8\s*Passed", listed.inner_text())
