@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -238,11 +239,21 @@ def _send_reset_mail(user: User) -> None:
               "is."),
             _("Oqu, Kazakhstan's national platform for AI skills"),
         ]) + "\n"
-    try:
-        mail.send(current_app.config, to=user.email, subject=subject, body=body)
-    except OSError:
-        # The visitor gets the same answer; the operator sees the failure in the log.
-        current_app.logger.exception("could not send the password reset mail")
+    # Sent once the answer has gone out: how long the mail server takes must not tell a
+    # visitor whether the address is registered.
+    config, logger, to = dict(current_app.config), current_app.logger, user.email
+
+    def deliver() -> None:
+        try:
+            mail.send(config, to=to, subject=subject, body=body)
+        except OSError:
+            # The visitor got the same answer; the operator sees the failure in the log.
+            logger.exception("could not send the password reset mail")
+
+    @after_this_request
+    def send_when_answered(response: Response) -> Response:
+        response.call_on_close(deliver)
+        return response
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
