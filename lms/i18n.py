@@ -94,13 +94,17 @@ def remember_language(response: Any, code: str) -> Any:
     return response
 
 
-@bp.get("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def switch(code: str) -> Any:
-    """Remember the chosen UI language in a cookie (and on the profile, when logged in)."""
-    response = redirect(safe_next(request.args.get("next")))
+    """Remember the chosen UI language in a cookie; a logged-in user's switch posts the form
+    in the page header, which also saves it on the profile (a link cannot change an account).
+    """
+    target = request.form.get("next") if request.method == "POST" else request.args.get("next")
+    response = redirect(safe_next(target), 303 if request.method == "POST" else 302)
     if code in LANGUAGES:
         remember_language(response, code)
-        if getattr(current_user, "is_authenticated", False) and current_user.locale != code:
+        if (request.method == "POST" and getattr(current_user, "is_authenticated", False)
+                and current_user.locale != code):
             from lms.accounts import services as accounts
             from lms.db import db
 

@@ -184,8 +184,16 @@ def test_logged_in_users_preference_wins(own_context_client, make_user, session)
     client.set_cookie(COOKIE, "en")
     html = client.get("/profile", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert page_language(html) == "kk" and "Менің профилім" in html
-    # Switching while logged in changes the preference itself.
+    # A link cannot change an account: a GET only sets the cookie, the preference stays.
     client.get("/lang/ru?next=/profile")
+    session.refresh(user)
+    assert user.locale == "kk"
+    # The switcher in the header posts a form; switching while logged in changes the
+    # preference itself.
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'action="/lang/ru"' in html and 'href="/lang/ru' not in html
+    response = client.post("/lang/ru", data={"next": "/profile"})
+    assert response.status_code == 303 and response.headers["Location"] == "/profile"
     session.refresh(user)
     assert user.locale == "ru"
     html = client.get("/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)

@@ -69,6 +69,25 @@ def test_logout_and_role_changes_need_the_csrf_token(csrf_client, session, make_
     assert csrf_client.get("/profile").status_code == 200, "still logged in"
 
 
+def test_a_forged_language_switch_leaves_the_profile_alone(csrf_client, session,
+                                                           make_user) -> None:
+    user = make_user(locale="kk")
+    token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
+    assert csrf_client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                            "csrf_token": token}).status_code == 302
+    # Another site can make the browser follow a link or post a form, without the token.
+    csrf_client.get("/lang/en?next=/profile")
+    assert csrf_client.post("/lang/en", data={"next": "/profile"}).status_code == 400
+    session.refresh(user)
+    assert user.locale == "kk"
+    # The header's own form carries the token and switches.
+    token = csrf_token(csrf_client.get("/profile").get_data(as_text=True))
+    assert csrf_client.post("/lang/en", data={"next": "/profile", "csrf_token": token}
+                            ).status_code == 303
+    session.refresh(user)
+    assert user.locale == "en"
+
+
 def test_session_cookie_is_httponly_and_samesite(client, make_user) -> None:
     user = make_user()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
