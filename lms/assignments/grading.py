@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 import nbformat
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from lms.assignments.models import Regrade, Submission, SubmissionStatus
@@ -25,6 +25,7 @@ from lms.assignments.rendering import hidden_test_ids
 from lms.courses.models import Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment
+from lms.studio.models import ManualGrade
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,13 @@ def learner_cells(cells: list[Any], hidden: set[str]) -> list[dict[str, Any]]:
             "output": "" if secret else (data.get("feedback_output") or ""),
         })
     return kept
+
+
+def manual_cells_waiting(cells: list[Any], graded: Collection[str]) -> int:
+    """How many of a result's cells need a person and have no grade in ``graded`` yet."""
+    return sum(1 for cell in cells
+               if isinstance(cell, dict) and cell.get("needs_manual_grade")
+               and str(cell.get("grade_id")) not in graded)
 
 
 PLATFORM_FAULTS = {"kernel-unavailable", "grader-error"}
@@ -161,11 +169,14 @@ def store(session: Session, *, submission_id: int, token: int, result: Any,
     if executed is not None and not isinstance(executed, str):
         executed = nbformat.writes(executed)
     now = utcnow()
+    cells = learner_cells(list(result.cells or []), hidden)
+    manual = manual_cells_waiting(cells, ())
     changed = _write(session,
         update(Submission).where(_still_mine(submission_id, token)).values(
             status=status, score=score, max_score=_decimal(result.max_score),
             auto_max_score=auto_max, needs_manual_grade=bool(result.needs_manual_grade),
-            passed=passed, result=learner_cells(list(result.cells or []), hidden),
+            manual_pending=manual,
+            passed=passed, result=cells,
             flags=jsonable(list(getattr(result, "flags", None) or [])),
             timings=jsonable(dict(getattr(result, "timings", None) or {})),
             reason=getattr(result, "reason", None) or None,
@@ -175,6 +186,8 @@ def store(session: Session, *, submission_id: int, token: int, result: Any,
     if changed.rowcount != 1:
         session.rollback()
         return False
+    if manual:
+        _count_manual_grades_kept(session, submission_id=submission_id, cells=cells)
     session.execute(
         update(Regrade).where(Regrade.submission_id == submission_id, Regrade.done_at.is_(None))
         .values(new_status=str(status), new_score=score, done_at=now)
@@ -186,6 +199,19 @@ def store(session: Session, *, submission_id: int, token: int, result: Any,
                max_score=auto_max, passed=passed, at=now)
     session.commit()
     return True
+
+
+def _count_manual_grades_kept(session: Session, *, submission_id: int,
+                              cells: list[Any]) -> None:
+    """A regrade keeps the grades instructors gave: cells that have one do not wait again."""
+    # Read after the UPDATE above: it waited for any grade_cell holding the row's lock, so
+    # that grade is seen here, and a later grade_cell waits for this commit and counts anew.
+    graded = set(session.scalars(
+        select(ManualGrade.grade_id).where(ManualGrade.submission_id == submission_id)))
+    if graded:
+        session.execute(update(Submission).where(Submission.id == submission_id)
+                        .values(manual_pending=manual_cells_waiting(cells, graded))
+                        .execution_options(synchronize_session=False))
 
 
 def run(sessions: Callable[[], Session], *, submission_id: int, settings: Any,

@@ -31,7 +31,13 @@ class Submission(Base):
     """
 
     __tablename__ = "submission"
-    __table_args__ = (Index("ix_submission_status_submitted_at", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_submission_status_submitted_at", "status", "submitted_at"),
+        # The studio's manual-grading list: the first three columns find a course item's
+        # queue, the rest is the list's sort key (waiting first, oldest first, then id).
+        Index("ix_submission_manual_queue", "item_id", "needs_manual_grade", "status",
+              "manual_pending", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(
@@ -44,6 +50,9 @@ class Submission(Base):
     max_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     auto_max_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     needs_manual_grade: Mapped[bool] = mapped_column(default=False)
+    # Cells of ``result`` that need a person and have no ManualGrade yet: kept by grading
+    # and by the studio's grade_cell, so the manual-grading list sorts and pages in SQL.
+    manual_pending: Mapped[int] = mapped_column(default=0, server_default="0")
     passed: Mapped[bool] = mapped_column(default=False)
     # Per grade/task cell: grade_id, score, max_score, needs_manual_grade, passed, kind,
     # and the output of visible tests only (what the learner may see).

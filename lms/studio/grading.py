@@ -9,13 +9,17 @@ from typing import Any
 
 import nbformat
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.accounts.models import User
+from lms.assignments.grading import manual_cells_waiting
 from lms.assignments.models import Submission, SubmissionStatus
 from lms.courses.models import Course, Item
 from lms.db import utcnow
+from lms.paging import Page, page_of
 from lms.studio.models import ManualGrade
+
+GRADING_PER_PAGE = 25
 
 
 class NotGradable(Exception):
@@ -59,33 +63,30 @@ def manual_grades_for(session: Session, submission: Submission) -> dict[str, Man
     return {g.grade_id: g for g in grades}
 
 
-def submissions_to_grade(session: Session, *, course: Course) -> list[tuple[Submission, int]]:
-    """Graded submissions of the course with cells for a person, and how many are ungraded."""
-    submissions = session.scalars(
-        select(Submission).join(Item, Item.id == Submission.item_id)
-        .where(Item.course_id == course.id, Submission.needs_manual_grade.is_(True),
-               Submission.status == SubmissionStatus.GRADED)
-        .order_by(Submission.submitted_at))
-    # One query for every grade of the course rather than one per submission.
-    grades: dict[int, dict[str, ManualGrade]] = {}
-    for grade in session.scalars(
-            select(ManualGrade).join(Submission, Submission.id == ManualGrade.submission_id)
-            .join(Item, Item.id == Submission.item_id).where(Item.course_id == course.id)):
-        grades.setdefault(grade.submission_id, {})[grade.grade_id] = grade
-    result = []
-    for submission in submissions:
-        cells = _cells(submission, grades.get(submission.id, {}))
-        result.append((submission, sum(1 for c in cells if c.grade is None)))
-    # Work still waiting first, oldest first within each group.
-    result.sort(key=lambda pair: pair[1] == 0)
-    return result
+def submissions_to_grade(session: Session, *, course: Course, page: int = 1,
+                         per_page: int = GRADING_PER_PAGE) -> Page[Submission]:
+    """One page of the course's graded submissions with cells for a person: those still
+    waiting first, then the fully graded ones, oldest first within each."""
+    statement = (select(Submission).join(Item, Item.id == Submission.item_id)
+                 .where(Item.course_id == course.id, Submission.needs_manual_grade.is_(True),
+                        Submission.status == SubmissionStatus.GRADED)
+                 .order_by(Submission.manual_pending == 0, Submission.submitted_at,
+                           Submission.id))
+    # The list shows neither notebook nor the cells: leave those (large) values unloaded.
+    return page_of(session, statement, page=page, per_page=per_page, options=(
+        selectinload(Submission.user), selectinload(Submission.item),
+        defer(Submission.notebook), defer(Submission.executed), defer(Submission.result)))
 
 
 def grade_cell(session: Session, *, submission: Submission, grade_id: str, score: Decimal,
                comment: str, by: User) -> ManualGrade:
-    """Record (or change) a person's score and comment for one cell."""
-    cell: Any = next((c for c in manual_cells(session, submission=submission)
-                      if c.grade_id == grade_id), None)
+    """Record (or change) a person's score and comment for one cell, and recount the
+    submission's cells still waiting."""
+    # One grader at a time per submission (PostgreSQL), and the cells as stored now: the
+    # count below then sees every grade committed before, and grading's store() waits.
+    session.refresh(submission, with_for_update=True)
+    cells = manual_cells(session, submission=submission)
+    cell: Any = next((c for c in cells if c.grade_id == grade_id), None)
     if cell is None:
         raise NotGradable(grade_id)
     if score < 0 or score > cell.max_score:
@@ -97,6 +98,8 @@ def grade_cell(session: Session, *, submission: Submission, grade_id: str, score
     grade.graded_by_id = by.id
     grade.graded_at = utcnow()
     session.add(grade)
+    graded = {c.grade_id for c in cells if c.grade is not None} | {grade_id}
+    submission.manual_pending = manual_cells_waiting(submission.result or [], graded)
     session.flush()
     return grade
 

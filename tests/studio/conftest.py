@@ -113,7 +113,7 @@ def to_grade(session: Session, make_user: Callable[..., User], example_course: C
     row = Submission(
         enrollment_id=enrollment.id, item_id=item.id, user_id=learner.id,
         notebook=good_notebook().decode(), status=SubmissionStatus.GRADED,
-        needs_manual_grade=True, score=Decimal(2), max_score=Decimal(3),
+        needs_manual_grade=True, manual_pending=1, score=Decimal(2), max_score=Decimal(3),
         auto_max_score=Decimal(2),
         result=[{"grade_id": "tests", "score": 2, "max_score": 2, "needs_manual_grade": False},
                 {"grade_id": "essay", "score": None, "max_score": 1,

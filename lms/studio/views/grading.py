@@ -11,6 +11,7 @@ from flask_login import current_user
 from lms.assignments.models import Submission
 from lms.courses.models import Course
 from lms.db import db
+from lms.paging import requested_page
 from lms.security import roles_required
 from lms.studio import grading
 from lms.studio.forms import GradeForm
@@ -23,7 +24,7 @@ from lms.studio.views.progress import submission_link
 @roles_required(*STAFF)
 def grading_list(slug: str) -> Any:
     course = course_or_abort(slug)
-    pending = grading.submissions_to_grade(db.session(), course=course)
+    pending = grading.submissions_to_grade(db.session(), course=course, page=requested_page())
     return render_template("studio/grading_list.html", pending=pending, **page_context(course))
 
 
