@@ -188,15 +188,16 @@ def store(session: Session, *, submission_id: int, token: int, result: Any,
         return False
     if manual:
         _count_manual_grades_kept(session, submission_id=submission_id, cells=cells)
-    session.execute(
+    regraded = _write(session,
         update(Regrade).where(Regrade.submission_id == submission_id, Regrade.done_at.is_(None))
         .values(new_status=str(status), new_score=score, done_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)).rowcount > 0
     if status == SubmissionStatus.GRADED and record is not None:
         submission = session.get_one(Submission, submission_id)
+        # An instructor's regrade is not one more attempt of the learner's.
         record(session, enrollment=session.get_one(Enrollment, submission.enrollment_id),
                item=session.get_one(Item, submission.item_id), score=score,
-               max_score=auto_max, passed=passed, at=now)
+               max_score=auto_max, passed=passed, at=now, new_attempt=not regraded)
     session.commit()
     return True
 
@@ -233,6 +234,9 @@ def run(sessions: Callable[[], Session], *, submission_id: int, settings: Any,
         master_text, notebook_text = assignment.master, submission.notebook
         files = {f.name: f.content for f in assignment.files}
         pass_score, auto_points = assignment.pass_score, assignment.auto_points
+        # The token counts every delivery since the upload; each regrade brings a fresh
+        # allowance, so a regrade after many earlier ones is not given up at its first hitch.
+        allowance = max_deliveries * (submission.regrade_count + 1)
     try:
         master = nbformat.reads(master_text, as_version=4)
         learner = nbformat.reads(notebook_text, as_version=4)
@@ -247,13 +251,13 @@ def run(sessions: Callable[[], Session], *, submission_id: int, settings: Any,
             release_claim(session, submission_id=submission_id, token=token)
         return Outcome("requeued")
     except Exception:
-        give_up = token >= max_deliveries
+        give_up = token >= allowance
         log.exception("grading submission %s crashed (delivery %s of %s)%s", submission_id,
-                      token, max_deliveries, "; marking it failed" if give_up else "")
+                      token, allowance, "; marking it failed" if give_up else "")
         with sessions() as session:
             release_claim(session, submission_id=submission_id, token=token, give_up=give_up)
         return Outcome("gave_up" if give_up else "requeued")
-    if _platform_fault(result) and token < max_deliveries:
+    if _platform_fault(result) and token < allowance:
         # No kernel could be had, or the grader broke: never the learner's fault. Leave it
         # queued for the sweep; only after many deliveries is it stored as failed.
         log.error("GRADING BLOCKED: submission %s (delivery %s) left for the sweep: %s",

@@ -244,8 +244,13 @@ def my_courses(session: Session, *, user: User) -> list[CourseProgress]:
 
 def record_item_result(session: Session, *, enrollment: Enrollment, item: Item,
                        score: Decimal | float | int | None, max_score: Decimal | float | int | None,
-                       passed: bool, at: datetime | None = None) -> ItemProgress:
-    """Record one result on ``item``: best score, attempts, passed (never undone), completion."""
+                       passed: bool, at: datetime | None = None,
+                       new_attempt: bool = True) -> ItemProgress:
+    """Record one result on ``item``: best score, attempts, passed (never undone), completion.
+
+    ``new_attempt`` is False for a result that replaces an earlier one (an instructor's
+    regrade): the learner's attempts stay as they were.
+    """
     at = at or utcnow()
     # Serialise results of one enrolment (web and grader) so completion is decided once.
     session.refresh(enrollment, with_for_update=True)
@@ -259,7 +264,8 @@ def record_item_result(session: Session, *, enrollment: Enrollment, item: Item,
     max_d = None if max_score is None else Decimal(str(max_score))
     if score_d is not None and _better(score_d, max_d, row.best_score, row.max_score):
         row.best_score, row.max_score = score_d, max_d
-    row.attempts = (row.attempts or 0) + 1
+    if new_attempt or not row.attempts:
+        row.attempts = (row.attempts or 0) + 1
     if passed and not row.passed:
         row.passed, row.passed_at = True, at
     if enrollment.last_active_at is None or enrollment.last_active_at < at:

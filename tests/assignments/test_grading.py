@@ -161,3 +161,38 @@ def test_real_engine_grades_the_notebook_without_a_sandbox(world):
     assert float(stored.score) == 3.0 and stored.passed
     visible, hidden = stored.result
     assert "visible-test-ran" in visible["output"] and hidden["output"] == ""
+
+
+def regrade(world: dict[str, Any]) -> None:
+    with world["factory"]() as session:
+        services.request_regrade(session, submission=session.get(Submission, world["id"]),
+                                 by=world["teacher"])
+        session.commit()
+
+
+def test_a_regrade_is_not_one_more_attempt_of_the_learner(world):
+    recorded: list[Any] = []
+    assert run(world, lambda *a, **k: result(score=1.0), recorded=recorded).action == "stored"
+    regrade(world)
+    assert run(world, lambda *a, **k: result(score=3.0), recorded=recorded).action == "stored"
+    assert [r["new_attempt"] for r in recorded] == [True, False]
+
+
+def test_each_regrade_brings_its_own_delivery_allowance(world):
+    def crash(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the grader broke")
+
+    assert run(world, lambda *a, **k: result(score=1.0)).action == "stored"
+    for _ in range(3):  # each regrade uses one delivery of its own allowance of three
+        regrade(world)
+        assert run(world, lambda *a, **k: result(score=2.0)).action == "stored"
+    regrade(world)
+    # Four deliveries so far, past the allowance of one grading: the regrade still gets at
+    # least its own three tries (unused allowance of earlier regrades carries over) ...
+    actions = [run(world, crash).action for _ in range(3)]
+    assert actions == ["requeued"] * 3
+    assert read(world).status == SubmissionStatus.QUEUED
+    # ... and a grader that keeps breaking is still given up, within the total allowance.
+    while (action := run(world, crash).action) == "requeued":
+        assert read(world).attempts < 3 * 5
+    assert action == "gave_up" and read(world).status == SubmissionStatus.FAILED
