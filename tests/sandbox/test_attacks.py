@@ -7,6 +7,8 @@ import os
 import shutil
 import socket
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,19 +65,35 @@ def test_vsock_and_other_socket_families_are_refused(kernel):
     assert_still_works(kernel)
 
 
-def test_platform_files_are_not_visible(kernel, tmp_path):
-    database = tmp_path / "oqu.db"
+@pytest.fixture
+def beside_the_platform() -> Iterator[Path]:
+    """A world-readable folder in the checkout, where the platform keeps its files.
+
+    (Not pytest's tmp_path: the sandbox gives the kernel an empty /tmp of its own, so a file
+    there would stay hidden even from a sandbox that bound the whole host.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix=".sandbox-target-", dir=REPO))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_platform_files_are_not_visible(kernel, beside_the_platform):
+    folder = beside_the_platform
+    database = folder / "oqu.db"
     with sqlite3.connect(database) as db:
         db.execute("create table secret(v text)")
         db.execute("insert into secret values ('learner-passwords')")
-    readable = tmp_path / "readable.txt"
+    readable = folder / "readable.txt"
     readable.write_text("top secret")
-    os.chmod(tmp_path, 0o755)
     os.chmod(readable, 0o644)
     os.chmod(database, 0o644)
+    # Every target is readable by the grader; the platform's own database and key when
+    # `make` has created them.
     targets = [str(database), str(readable), str(REPO / "instance" / "secret_key"),
-               str(REPO / "lms" / "config.py"), "/etc/shadow", "/root/.bash_history",
-               "/work/shared/DESIGN.md"]
+               str(REPO / "instance" / "oqu.db"), str(REPO / "lms" / "config.py"),
+               "/etc/shadow", "/root/.bash_history", "/work/shared/DESIGN.md"]
+    assert all(os.access(t, os.R_OK) for t in targets[:2] + targets[4:5])
     result = execute(kernel, f"import os\nfound = []\nfor path in {targets!r}:\n"
                              "    try:\n        found.append((path, open(path).read(10)))\n"
                              "    except OSError as e:\n        pass\n"
@@ -157,12 +175,14 @@ def test_dangerous_system_calls_are_refused(kernel):
     assert_still_works(kernel)
 
 
-def test_the_master_notebook_and_hidden_tests_are_nowhere_to_be_found(kernel, tmp_path):
+def test_the_master_notebook_and_hidden_tests_are_nowhere_to_be_found(
+        kernel, tmp_path, beside_the_platform):
     marker = "oqu-hidden-test-marker-7d3e"
-    master = tmp_path / f"master-{marker}.ipynb"
-    master.write_text(json.dumps({"cells": [{"source": f"assert answer == 42  # {marker}"}]}))
-    os.chmod(tmp_path, 0o755)
-    os.chmod(master, 0o644)
+    for folder in (tmp_path, beside_the_platform):
+        master = folder / f"master-{marker}.ipynb"
+        master.write_text(json.dumps({"cells": [{"source": f"assert answer == 42  # {marker}"}]}))
+        os.chmod(folder, 0o755)
+        os.chmod(master, 0o644)
     # File names everywhere; contents everywhere except the read-only system trees bound
     # from the host (/usr and the kernel's environment), which the platform never writes.
     code = f"""
