@@ -44,6 +44,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RATELIMIT_LOGIN": "10 per minute",
         "RATELIMIT_REGISTER": "5 per minute",
         "RATELIMIT_PASSWORD_RESET": "5 per hour",
+        "RATELIMIT_PROFILE": "30 per hour",
         "RATELIMIT_SUBMIT": "20 per minute",
         "RATELIMIT_VERIFY": "60 per minute",
         "RATELIMIT_API": "120 per minute",

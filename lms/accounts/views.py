@@ -144,6 +144,7 @@ def _profile_page(profile_form: forms.ProfileForm | None = None,
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limiter.limit(rate("profile"), methods=["POST"])
 def profile() -> Any:
     if request.method == "GET":
         return _profile_page()
@@ -152,19 +153,25 @@ def profile() -> Any:
         return _profile_page(profile_form=form, status=400)
     dbs = db.session()
     user = current_user._get_current_object()
+    digest = _iin_hash(form.iin.data)
+    if digest is not None and user.person.iin_hash is not None:
+        # An IIN stays with the account: typing another one must not rewrite the person
+        # other accounts share, nor test which IINs are registered.
+        if digest != user.person.iin_hash:
+            form.iin.errors = [_("This account already has an IIN; it cannot be changed.")]
+            return _profile_page(profile_form=form, status=400)
+        digest = None
     try:
         services.update_profile(dbs, user=user, profile=form.profile())
-        digest = _iin_hash(form.iin.data)
-        merged = digest is not None and services.set_iin(dbs, user=user, iin_hash=digest)
+        if digest is not None:
+            # The same answer whether or not the IIN joined another account's person.
+            services.set_iin(dbs, user=user, iin_hash=digest)
     except services.InvalidProfile:
         flash(_("Some of the values are not accepted. Please check the form."), "error")
         return _profile_page(profile_form=form, status=400)
     dbs.commit()
     refresh()
     flash(_("Your profile is saved."), "success")
-    if merged:
-        flash(_("This IIN is already on another account: both accounts now count as one "
-                "person."), "info")
     return i18n.remember_language(redirect(url_for(".profile")), user.locale)
 
 

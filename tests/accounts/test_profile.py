@@ -83,7 +83,37 @@ def test_iin_added_later_links_accounts_and_merges_the_people(client, session, a
     assert session.get(Milestone, old_key) is None
     kept = session.get(Milestone, first.person_key)
     assert kept is not None and kept.first_completion_id == fact.id
-    assert "count as one person" in client.get("/profile", headers=EN).get_data(as_text=True)
+    # The page does not say the IIN was already registered: it must not be an oracle.
+    page = client.get("/profile", headers=EN).get_data(as_text=True)
+    assert "Your profile is saved." in page and "another account" not in page
+
+
+def test_an_iin_on_file_cannot_be_changed_or_used_to_rewrite_a_person(
+        client, session, app, make_user, login) -> None:
+    key = services.iin_key(app.config)
+    victim_iin, other_iin = random_iin(), random_iin()
+    victim = make_user(iin_hash=services.iin_digest(victim_iin, key=key))
+    victim_hash = victim.person.iin_hash
+    intruder = make_user(locale="en", full_name="Intruder")
+    login(intruder)
+    # The intruder types the victim's IIN: the accounts count as one person (as they would
+    # for one person's two accounts), and the page looks the same as for a new IIN.
+    assert client.post("/profile", data=profile_form(intruder, iin=victim_iin)
+                       ).status_code == 302
+    # Now typing another IIN would have rewritten the victim's person: refused, unchanged.
+    response = client.post("/profile", data=profile_form(intruder, iin=other_iin,
+                                                         full_name="Renamed"), headers=EN)
+    assert response.status_code == 400
+    assert "already has an IIN; it cannot be changed" in " ".join(
+        field_errors(response.get_data(as_text=True)))
+    session.expire_all()
+    assert victim.person.iin_hash == victim_hash
+    assert intruder.full_name == "Intruder", "nothing of the refused form was saved"
+    # The same IIN again is accepted (nothing to change), and the page no longer offers it.
+    assert client.post("/profile", data=profile_form(intruder, iin=victim_iin)
+                       ).status_code == 302
+    page = client.get("/profile", headers=EN).get_data(as_text=True)
+    assert 'name="iin"' not in page and "It cannot be changed" in page
 
 
 def test_iin_added_later_without_a_match_is_just_stored(client, session, app, make_user,
