@@ -94,8 +94,14 @@ def test_request_over_the_body_limit_gets_the_same_clear_error(app, setup, login
 def test_learner_not_enrolled_cannot_submit(setup, login, make_user, session):
     stranger = make_user()
     client = login(stranger)
-    page = client.get(f"/courses/{setup.course.slug}/assignments/add").get_data(as_text=True)
-    assert "Enrol in the course" in page and 'type="file"' not in page
+    # Like lessons and quizzes, the page and its files are for enrolled learners (enrolment
+    # is where prerequisites are checked): a stranger is sent to the course page to enrol.
+    base = f"/courses/{setup.course.slug}/assignments/add"
+    for path in (base, f"{base}/student.ipynb"):
+        response = client.get(path, headers={"Accept-Language": "en"}, follow_redirects=True)
+        assert response.request.path == f"/courses/{setup.course.slug}"
+        page = response.get_data(as_text=True)
+        assert "Enrol in this course to open" in page and "BEGIN SOLUTION" not in page
     response = upload(client, setup.course, setup.item, solved(CORRECT))
     assert response.status_code == 403
     assert "Enrol in the course" in response.get_data(as_text=True)
