@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_login import current_user, login_required
 
 from lms.extensions import login_manager
@@ -54,6 +54,15 @@ def init_app(app: Flask) -> None:
         user = db.session().get(User, int(user_id), options=[joinedload(User.role_rows)])
         return user if user is not None and user.is_active else None
 
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """A NUL character has no place in a path, a query or a form field; PostgreSQL
+        cannot even store one. Refused before any view sees it (400)."""
+        if "\x00" in request.path or _has_nul(request.args):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH") and _has_nul(request.form):
+            abort(400)
+
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -64,3 +73,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy",
                                     "camera=(), microphone=(), geolocation=()")
         return response
+
+
+def _has_nul(values: Any) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in items)
+               for key, items in values.lists())
