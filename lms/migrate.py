@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from lms.config import PROJECT_ROOT
 
@@ -22,3 +25,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest revision in migrations/ (read once: the code does not change underfoot)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -52,6 +52,31 @@ def test_healthz_is_503_when_database_is_down(tmp_path: Path, instance_dir) -> N
     assert response.get_json()["database"]["ok"] is False
 
 
+def test_healthz_is_503_on_a_database_that_was_never_migrated(tmp_path: Path,
+                                                              instance_dir) -> None:
+    from tests.conftest import test_settings
+
+    app = create_app(test_settings(f"sqlite:///{tmp_path / 'empty.db'}", instance_dir))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "db upgrade" in response.get_json()["database"]["detail"]
+
+
+def test_healthz_is_503_when_the_schema_is_behind_the_code(tmp_path: Path,
+                                                          instance_dir) -> None:
+    from lms.migrate import upgrade
+    from tests.conftest import test_settings
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")
+    app = create_app(test_settings(url, instance_dir))
+    detail = app.test_client().get("/healthz")
+    assert detail.status_code == 503
+    assert "schema at 0001" in detail.get_json()["database"]["detail"]
+    upgrade(url)
+    assert app.test_client().get("/healthz").status_code == 200
+
+
 def test_security_headers_forbid_inline_script(client) -> None:
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
