@@ -26,6 +26,8 @@ def test_dashboard_in_each_ui_language(client, login, session, course, make_user
     for word in words:
         assert word in html
     assert f"Курс {course.slug}" in html, "the course title in the enrolment language"
+    # Russian long dates end in "г.": the sentence around them must not add a second dot.
+    assert ".." not in html.replace("...", "")
 
 
 def test_quiz_in_russian_ui_with_english_content(client, login, session, course, make_user
