@@ -21,11 +21,13 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _image_source(value: str, files_base: str) -> str | None:
-    """A local or https image address; a path relative to the lesson names a package file."""
+    """A local image address; a path relative to the lesson names a package file.
+
+    Images from other sites are dropped: the platform must work on a closed network, and
+    its Content-Security-Policy would block them anyway (``img-src 'self' data:``).
+    """
     parts = urlsplit(value)
-    if parts.scheme:
-        return value if parts.scheme == "https" and parts.netloc else None
-    if value.startswith("//") or parts.netloc:
+    if parts.scheme or value.startswith("//") or parts.netloc:
         return None
     if value.startswith("/"):
         return value
