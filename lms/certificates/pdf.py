@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import qrcode
 from fpdf import FPDF
+from fpdf.enums import MethodReturnValue, WrapMode
 from qrcode.constants import ERROR_CORRECT_M
 
 # fontTools logs each step of subsetting the font at INFO: noise in every PDF request's log.
@@ -25,6 +28,9 @@ FAMILY = "DejaVu"
 INK = (25, 45, 80)
 ACCENT = (0, 110, 120)
 MUTED = (90, 100, 115)
+FOOTER_LINE = 5.5  # mm
+BODY_CLEARANCE = 4  # mm between the body and the footer
+LONG_TEXT_FLOOR = 0.6  # the name and title shrink to this scale before anything else
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,100 @@ def _fit(pdf: FPDF, text: str, style: str, size: float, width: float, smallest: 
         if pdf.get_string_width(text) <= width:
             break
         size -= 1
+    size = max(size, smallest)
     pdf.set_font(FAMILY, style, size)
     return size
+
+
+def _lines(pdf: FPDF, width: float, text: str, **options: Any) -> list[str]:
+    """The lines ``multi_cell`` would print ``text`` in, in the current font."""
+    lines = pdf.multi_cell(width, 1, text, dry_run=True, output=MethodReturnValue.LINES,
+                           **options)
+    return cast(list[str], lines)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One centred paragraph of the certificate's body, at full scale."""
+
+    text: str
+    style: str
+    size: float  # points
+    smallest: float  # shrink towards this to stay on one line, then wrap
+    leading: float  # line height in mm per point of font size
+    gap: float  # mm above the paragraph
+    color: tuple[int, int, int] = INK
+    long: bool = False  # the holder's name or the course title: shrinks first
+
+
+@dataclass(frozen=True)
+class _Placed:
+    block: _Block
+    size: float
+    line_height: float
+    lines: int
+
+
+def _layout(pdf: FPDF, blocks: list[_Block], width: float, scale: float, long_scale: float
+            ) -> tuple[list[_Placed], float]:
+    """Each block's font size and line count, and the height of them all.
+
+    ``long_scale`` applies to the blocks that may be long (the name, the course title),
+    ``scale`` to the others and to the gaps.
+    """
+    placed, height = [], 0.0
+    for block in blocks:
+        factor = long_scale if block.long else scale
+        size = _fit(pdf, block.text, block.style, block.size * factor, width,
+                    block.smallest * factor)
+        line_height = size * block.leading
+        lines = max(1, len(_lines(pdf, width, block.text, align="C")))
+        placed.append(_Placed(block, size, line_height, lines))
+        height += block.gap * scale + line_height * lines
+    return placed, height
+
+
+def _scales() -> Iterator[tuple[float, float]]:
+    """(scale, long_scale) pairs, step by step: first the long texts shrink, then all."""
+    long_scale = 1.0
+    while long_scale > LONG_TEXT_FLOOR:
+        yield 1.0, long_scale
+        long_scale *= 0.95
+    scale = 1.0
+    while scale > 0.01:
+        yield scale, long_scale * scale
+        scale *= 0.95
+
+
+def _body(pdf: FPDF, blocks: list[_Block], *, left: float, top: float, width: float,
+          bottom: float) -> None:
+    """Print ``blocks`` centred from ``top`` down, smaller until they end above ``bottom``.
+
+    Names may have 200 characters and course titles any length: the long texts shrink
+    step by step, then everything, so that the body never runs into the footer.
+    """
+    for scale, long_scale in _scales():
+        placed, height = _layout(pdf, blocks, width, scale, long_scale)
+        if top + height <= bottom:
+            break
+    y = top
+    for item in placed:
+        y += item.block.gap * scale
+        pdf.set_font(FAMILY, item.block.style, item.size)
+        pdf.set_text_color(*item.block.color)
+        pdf.set_xy(left, y)
+        pdf.multi_cell(width, item.line_height, item.block.text, align="C")
+        y += item.line_height * item.lines
+
+
+def _footer_height(pdf: FPDF, sheet: Sheet, width: float) -> float:
+    """The height of the code line, the invitation to verify and the address."""
+    pdf.set_font(FAMILY, "", 10)
+    lines = sum(len(_lines(pdf, width, text, align="L"))
+                for text in (sheet.code_line, sheet.verify_line))
+    _fit(pdf, sheet.verify_url, "", 10, width, 6)
+    lines += len(_lines(pdf, width, sheet.verify_url, align="L", wrapmode=WrapMode.CHAR))
+    return lines * FOOTER_LINE + 1
 
 
 def render(sheet: Sheet) -> bytes:
@@ -104,56 +202,38 @@ def render(sheet: Sheet) -> bytes:
     pdf.set_line_width(0.3)
     pdf.rect(11, 11, width - 22, height - 22)
 
-    text_width = width - 60
-    pdf.set_text_color(*ACCENT)
-    pdf.set_font(FAMILY, "B", 20)
-    pdf.set_xy(30, 20)
-    pdf.cell(text_width, 10, sheet.issuer, align="C")
-    pdf.set_font(FAMILY, "", 10)
-    pdf.set_text_color(*MUTED)
-    pdf.set_xy(30, 30)
-    pdf.cell(text_width, 6, sheet.issuer_tagline, align="C")
-
-    pdf.set_text_color(*INK)
-    _fit(pdf, sheet.heading, "B", 30, text_width, 18)
-    pdf.set_xy(30, 44)
-    pdf.cell(text_width, 14, sheet.heading, align="C")
-
-    pdf.set_font(FAMILY, "", 13)
-    pdf.set_xy(30, 64)
-    pdf.cell(text_width, 8, sheet.certifies, align="C")
-    _fit(pdf, sheet.holder_name, "B", 26, text_width, 14)
-    pdf.set_xy(30, 74)
-    pdf.multi_cell(text_width, 12, sheet.holder_name, align="C")
-
-    pdf.set_font(FAMILY, "", 13)
-    pdf.set_xy(30, pdf.get_y() + 3)
-    pdf.cell(text_width, 8, sheet.completed, align="C")
-    _fit(pdf, sheet.course_title, "B", 20, text_width, 13)
-    pdf.set_xy(30, pdf.get_y() + 10)
-    pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(text_width, 9, sheet.course_title, align="C")
-
-    pdf.set_text_color(*INK)
-    pdf.set_font(FAMILY, "", 12)
-    pdf.set_xy(30, pdf.get_y() + 4)
-    pdf.cell(text_width, 7, sheet.tier_line, align="C")
-    pdf.set_xy(30, pdf.get_y() + 7)
-    pdf.cell(text_width, 7, sheet.date_line, align="C")
-
+    # The footer: code and address at the left, the QR code at the right, both kept at
+    # the bottom; the body above gets whatever room they leave.
     qr_size = 42
     qr_x, qr_y = width - 24 - qr_size, height - 22 - qr_size
-    pdf.image(qr_image(sheet.verify_url), x=qr_x, y=qr_y, w=qr_size, h=qr_size)
-    pdf.set_text_color(*MUTED)
     left = 24
     info_width = qr_x - left - 6
+    footer_top = min(height - 46, qr_y + qr_size - _footer_height(pdf, sheet, info_width))
+
+    blocks = [
+        _Block(sheet.issuer, "B", 20, 10, 0.5, 0, ACCENT),
+        _Block(sheet.issuer_tagline, "", 10, 7, 0.6, 0, MUTED),
+        _Block(sheet.heading, "B", 30, 18, 14 / 30, 8),
+        _Block(sheet.certifies, "", 13, 10, 8 / 13, 6),
+        _Block(sheet.holder_name, "B", 26, 14, 12 / 26, 2, long=True),
+        _Block(sheet.completed, "", 13, 10, 8 / 13, 3),
+        _Block(sheet.course_title, "B", 20, 13, 9 / 20, 2, ACCENT, long=True),
+        _Block(sheet.tier_line, "", 12, 9, 7 / 12, 4),
+        _Block(sheet.date_line, "", 12, 9, 7 / 12, 0),
+    ]
+    _body(pdf, blocks, left=30, top=20, width=width - 60,
+          bottom=min(qr_y, footer_top) - BODY_CLEARANCE)
+
+    pdf.image(qr_image(sheet.verify_url), x=qr_x, y=qr_y, w=qr_size, h=qr_size)
+    pdf.set_text_color(*MUTED)
     pdf.set_font(FAMILY, "", 10)
-    pdf.set_xy(left, height - 46)
-    pdf.multi_cell(info_width, 5.5, sheet.code_line, align="L")
+    pdf.set_xy(left, footer_top)
+    pdf.multi_cell(info_width, FOOTER_LINE, sheet.code_line, align="L")
     pdf.set_xy(left, pdf.get_y() + 1)
-    pdf.multi_cell(info_width, 5.5, sheet.verify_line, align="L")
+    pdf.multi_cell(info_width, FOOTER_LINE, sheet.verify_line, align="L")
     pdf.set_xy(left, pdf.get_y())
     pdf.set_text_color(*ACCENT)
     _fit(pdf, sheet.verify_url, "", 10, info_width, 6)
-    pdf.cell(info_width, 5.5, sheet.verify_url, align="L", link=sheet.verify_url)
+    pdf.multi_cell(info_width, FOOTER_LINE, sheet.verify_url, align="L", link=sheet.verify_url,
+                   wrapmode=WrapMode.CHAR)
     return bytes(pdf.output())

@@ -27,6 +27,8 @@ from lms.i18n import current_language
 from lms.security import roles_required
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
+# The page and its JSON twin share one budget, so two addresses do not double the guessing.
+verification_limit = limiter.shared_limit(rate("verify"), scope="certificate-verification")
 
 
 def _owned_facts(code: str) -> services.CertificateFacts:
@@ -94,7 +96,7 @@ def download_credential(code: str) -> Any:
 
 
 @bp.get("/verify/<code>")
-@limiter.limit(rate("verify"))
+@verification_limit
 def verify(code: str) -> Any:
     dbs = db.session()
     certificate = services.find(dbs, code=code)
@@ -106,6 +108,34 @@ def verify(code: str) -> Any:
         "certificates/verify.html", facts=facts, course_title=_view_title(facts),
         tier=documents.tier_name(facts.tier), reason=documents.reason_text(facts.reason)))
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/verify/<code>.json")
+@verification_limit
+def verify_status(code: str) -> Any:
+    """The ``credentialStatus`` of a credential: valid or revoked, and why; no holder."""
+    dbs = db.session()
+    certificate = services.find(dbs, code=code)
+    if certificate is None:
+        return _public_json({"error": "not found"}, status=404)
+    facts = services.facts(dbs, certificate=certificate)
+    body = {
+        "id": credential.status_url(documents.base_url(), facts.code),
+        "type": credential.STATUS_TYPE,
+        "credential": credential.verify_url(documents.base_url(), facts.code),
+        "status": "valid" if facts.valid else "revoked",
+    }
+    if not facts.valid:
+        body["reason"] = documents.reason_text(facts.reason)
+    return _public_json(body)
+
+
+def _public_json(body: dict[str, str], status: int = 200) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        mimetype="application/json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
