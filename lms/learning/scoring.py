@@ -146,5 +146,6 @@ def score(questions: Sequence[Question], answers: Mapping[str, Any], *, pass_mar
                                       "answered": question.key in answers}
         total += earned
         maximum += points
-    passed = maximum == 0 or total / maximum >= Decimal(str(pass_mark))
+    # A quiz without points has nothing to pass: it must never complete a course by itself.
+    passed = maximum > 0 and total / maximum >= Decimal(str(pass_mark))
     return QuizResult(per_question=per_question, score=total, max_score=maximum, passed=passed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -48,6 +49,10 @@ class NoNotebookYet(Exception):
     """An assignment needs its source notebook before anything else."""
 
 
+class LastQuestion(Exception):
+    """Learners see this quiz: its last question cannot go."""
+
+
 # -- lessons ------------------------------------------------------------------------------
 
 
@@ -79,8 +84,9 @@ class QuestionFields:
     points: Decimal
     prompt: dict[str, str]
     explanation: dict[str, str]
-    # choice: [(text per language, correct)]; numeric: value, tolerance; text: accepted.
-    options: list[tuple[dict[str, str], bool]]
+    # choice: [(id of the option it edits or None, text per language, correct)];
+    # numeric: value, tolerance; text: accepted.
+    options: list[tuple[str | None, dict[str, str], bool]]
     value: float | None = None
     tolerance: float | None = None
     accepted: dict[str, list[str]] | None = None
@@ -96,7 +102,9 @@ def _next_key(quiz: Quiz) -> str:
 
 def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
                   question: Question | None = None) -> Question:
-    """Create (at the end) or change a question; its id stays as it was."""
+    """Create (at the end) or change a question; its id, and its options' ids, stay as they
+    were."""
+    new = question is None
     if question is None:
         question = Question(key=_next_key(quiz), position=len(quiz.questions))
         quiz.questions.append(question)
@@ -105,10 +113,11 @@ def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
     question.prompt = {k: v for k, v in fields.prompt.items() if v.strip()}
     question.explanation = {k: v for k, v in fields.explanation.items() if v.strip()}
     if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        keys = _option_keys(question.options or [], len(fields.options))
-        question.options = [{"key": key, "text": text}
-                            for key, (text, _correct) in zip(keys, fields.options, strict=True)]
-        question.answer = {"keys": [key for key, (_text, correct) in
+        keys = _option_keys(question.options or [], [key for key, _text, _correct in
+                                                     fields.options], new=new)
+        question.options = [{"key": key, "text": text} for key, (_id, text, _correct)
+                            in zip(keys, fields.options, strict=True)]
+        question.answer = {"keys": [key for key, (_id, _text, correct) in
                                     zip(keys, fields.options, strict=True) if correct]}
     elif question.kind == QuestionKind.NUMERIC:
         question.options = []
@@ -120,15 +129,28 @@ def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
     return question
 
 
-def _option_keys(existing: list[dict[str, Any]], count: int) -> list[str]:
-    """Keys for ``count`` options; existing ones keep theirs by position (attempts use them)."""
-    keys = [str(o["key"]) for o in existing[:count]]
-    n = 1
-    while len(keys) < count:
-        if f"o{n}" not in keys and all(o["key"] != f"o{n}" for o in existing):
+def _option_keys(existing: list[dict[str, Any]], carried: list[str | None], *,
+                 new: bool) -> list[str]:
+    """Keys for the options the form sends, each carrying its own id or None: an existing
+    option keeps its id (attempts record it), any other gets a fresh one."""
+    known = {str(o["key"]) for o in existing}
+    keys: list[str] = []
+    for n, key in enumerate(carried, start=1):
+        if key in known and key not in keys:
+            keys.append(key)
+        elif new:
             keys.append(f"o{n}")
-        n += 1
+        else:
+            keys.append(_fresh_option_key(known | set(keys)))
     return keys
+
+
+def _fresh_option_key(taken: set[str]) -> str:
+    """An option id this question has never had. Random, because the question keeps no record
+    of the options it lost, yet learners' attempts may still hold their ids."""
+    while (key := f"o-{secrets.token_hex(4)}") in taken:
+        pass
+    return key
 
 
 def move_question(session: Session, *, question: Question, step: int) -> None:
@@ -139,8 +161,12 @@ def move_question(session: Session, *, question: Question, step: int) -> None:
 
 
 def delete_question(session: Session, *, question: Question) -> None:
-    """Attempts keep their answers by question id, so a question can go."""
+    """Attempts keep their answers by question id, so a question can go; but not the last
+    one of a quiz learners see (``LastQuestion``): an empty quiz cannot be passed."""
     quiz = question.quiz
+    item = quiz.item
+    if len(quiz.questions) == 1 and item.active and item.course.published:
+        raise LastQuestion(question.key)
     quiz.questions.remove(question)
     for position, q in enumerate(sorted(quiz.questions, key=lambda q: q.position)):
         q.position = position

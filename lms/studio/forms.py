@@ -14,6 +14,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -183,6 +184,8 @@ class QuizSettingsForm(FlaskForm):
 
 
 class OptionForm(Form):
+    # The option's id, carried through the form so that an edit never renames an option.
+    key = HiddenField()
     text_kk = StringField(_l("Option in Kazakh"))
     text_ru = StringField(_l("Option in Russian"))
     text_en = StringField(_l("Option in English"))

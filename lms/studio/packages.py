@@ -96,7 +96,8 @@ def _entries(archive: zipfile.ZipFile, *, max_files: int, max_bytes: int) -> lis
             continue
         if info.is_dir():
             continue
-        if mode and not stat.S_ISREG(mode):
+        # Only the type bits count: ``ZipFile.writestr`` stores bare permissions (0o600).
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
             messages.append(f"{name}: not a regular file")
             continue
         rel = posixpath.normpath(name)

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.assignments.models import Submission
@@ -15,6 +15,7 @@ from lms.courses.models import Course, Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment, ItemProgress
 from lms.paging import Page, page_of
+from lms.stats.models import Completion, Correction, CorrectionKind
 
 ACTIVE_DAYS = 30
 SLOWEST = 5
@@ -57,8 +58,14 @@ def course_figures(session: Session, *, course: Course, now: datetime | None = N
     enrolled = session.scalar(select(func.count()).where(by_course)) or 0
     active = session.scalar(select(func.count()).where(
         by_course, Enrollment.last_active_at >= now - timedelta(days=ACTIVE_DAYS))) or 0
+    # An annulled completion leaves ``completed_at`` as it was: its correction says it is void.
+    annulled = (select(Completion.id)
+                .join(Correction, Correction.completion_id == Completion.id)
+                .where(Correction.kind == CorrectionKind.ANNULLED,
+                       Completion.user_id == Enrollment.user_id,
+                       Completion.course_id == Enrollment.course_id))
     completed = session.scalar(select(func.count()).where(
-        by_course, Enrollment.completed_at.is_not(None))) or 0
+        by_course, Enrollment.completed_at.is_not(None), ~exists(annulled))) or 0
     rows = session.execute(
         select(ItemProgress.item_id, ItemProgress.passed, ItemProgress.started_at,
                ItemProgress.passed_at)

@@ -51,6 +51,14 @@ class NotAnInstructor(Exception):
     """The account does not hold the instructor role."""
 
 
+class FirstLanguageFixed(Exception):
+    """A published course keeps its first language."""
+
+
+class NotReady(Exception):
+    """The item lacks what learners need: questions, a released notebook, a lesson text."""
+
+
 class PackageInvalid(Exception):
     """The course, written as a package, does not pass the package checks."""
 
@@ -111,8 +119,13 @@ class CourseFields:
     summary: dict[str, str]
 
 
-def _texts(texts: dict[str, str], languages: list[str]) -> dict[str, str]:
-    return {lang: texts[lang].strip() for lang in languages if texts.get(lang, "").strip()}
+def _texts(texts: dict[str, str], languages: list[str],
+           kept: dict[str, str] | None = None) -> dict[str, str]:
+    """The form's ``texts`` in ``languages``; ``kept`` texts in other languages stay (a
+    language ticked again brings its texts back)."""
+    others = {lang: text for lang, text in (kept or {}).items() if lang not in languages}
+    return others | {lang: texts[lang].strip() for lang in languages
+                     if texts.get(lang, "").strip()}
 
 
 def create_course(session: Session, *, owner: User, fields: CourseFields) -> Course:
@@ -130,7 +143,13 @@ def create_course(session: Session, *, owner: User, fields: CourseFields) -> Cou
 
 
 def update_course(session: Session, *, course: Course, fields: CourseFields) -> Course:
-    """Change a course's tier, sectors, languages and texts (the slug never changes)."""
+    """Change a course's tier, sectors, languages and texts (the slug never changes).
+
+    A published course keeps its first language (``FirstLanguageFixed``): every module, item,
+    lesson and question has its required texts in it, so that the course always exports to a
+    package that imports. Its other languages are optional texts, free to come and go."""
+    if course.published and fields.languages[0] != course.languages[0]:
+        raise FirstLanguageFixed(course.languages[0])
     _apply(course, fields)
     session.flush()
     return course
@@ -140,8 +159,8 @@ def _apply(course: Course, fields: CourseFields) -> None:
     course.tier = Tier(fields.tier)
     course.sectors = sorted(set(fields.sectors))
     course.languages = list(fields.languages)
-    course.title = _texts(fields.title, fields.languages)
-    course.summary = _texts(fields.summary, fields.languages)
+    course.title = _texts(fields.title, fields.languages, course.title)
+    course.summary = _texts(fields.summary, fields.languages, course.summary)
 
 
 def co_instructors(session: Session, *, course: Course) -> list[User]:
@@ -242,13 +261,16 @@ def move_module(session: Session, *, module: Module, step: int) -> None:
 
 def add_item(session: Session, *, module: Module, key: str, kind: str,
              title: dict[str, str], required: bool) -> Item:
-    """A new item at the end of ``module``; its id (``key``) never changes afterwards."""
+    """A new item at the end of ``module``; its id (``key``) never changes afterwards.
+
+    In a published course it starts hidden from learners (inactive), since it is still empty;
+    ``restore_item`` shows it once it is ready."""
     course = module.course
     if session.scalar(select(Item.id).where(Item.course_id == course.id,
                                             Item.key == key)) is not None:
         raise KeyTaken(key)
     item = Item(course_id=course.id, key=key, kind=ItemKind(kind), title=title,
-                required=required, position=10**6)
+                required=required, position=10**6, active=not course.published)
     if item.kind == ItemKind.LESSON:
         item.lesson = Lesson(body={})
     elif item.kind == ItemKind.QUIZ:
@@ -304,8 +326,22 @@ def remove_item(session: Session, *, item: Item) -> None:
     session.flush()
 
 
+def is_ready(item: Item) -> bool:
+    """Whether learners could take ``item``: a quiz with questions, an assignment with its
+    released notebook, a lesson with a text in the course's first language."""
+    if item.kind == ItemKind.QUIZ:
+        return item.quiz is not None and bool(item.quiz.questions)
+    if item.kind == ItemKind.ASSIGNMENT:
+        return item.assignment is not None
+    first = item.course.languages[0]
+    return item.lesson is not None and bool(item.lesson.body.get(first, "").strip())
+
+
 def restore_item(session: Session, *, item: Item) -> None:
-    """Put a removed item back where it was."""
+    """Put a removed (or new, hidden) item back where it was; in a published course only
+    once it is ready (``NotReady``), as learners see it at once."""
+    if item.course.published and not is_ready(item):
+        raise NotReady(item.key)
     item.active = True
     session.flush()
 

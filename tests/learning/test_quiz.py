@@ -74,6 +74,24 @@ def test_score_and_pass_mark() -> None:
     assert result.per_question["q"]["correct"] is False and result.per_question["r"]["correct"]
 
 
+def test_a_quiz_without_points_is_never_passed() -> None:
+    result = scoring.score([], {}, pass_mark=Decimal("0.5"), language="en")
+    assert (result.score, result.max_score, result.passed) == (0, 0, False)
+
+
+def test_an_empty_quiz_does_not_complete_the_course(client, login, session, make_course,
+                                                    learner) -> None:
+    course = make_course(items=[{"key": "check", "kind": "quiz", "questions": []}])
+    enrollment = services.enrol(session, user=learner, course=course, language="en")
+    login(learner)
+    response = submit(client, course, {})
+    assert response.status_code == 303
+    assert "Not passed" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert progress(session, enrollment).passed is False
+    session.refresh(enrollment)
+    assert enrollment.completed_at is None
+
+
 def attempts(session, enrollment) -> int:
     return session.scalar(select(func.count(QuizAttempt.id)).where(
         QuizAttempt.enrollment_id == enrollment.id))

@@ -76,8 +76,48 @@ def test_edit_course_keeps_slug(client, session, login, instructor, make_studio_
     assert response.status_code == 303
     session.refresh(course)
     assert course.slug == "studio-course"
-    assert course.title == {"en": "New title"}
+    # Russian is no longer ticked: its stored title stays (the form's Russian field is ignored).
+    assert course.title == {"en": "New title", "ru": "Course ru"}
     assert course.languages == ["en"]
+
+
+def test_unticking_a_language_keeps_its_texts(client, session, login, instructor,
+                                              make_studio_course):
+    course = make_studio_course(instructor)
+    login(instructor)
+    url = f"/studio/courses/{course.slug}/edit"
+    assert client.post(url, data={"tier": "public", "first_language": "en",
+                                  "title_en": "Course en", "summary_en": "Summary en"}
+                       ).status_code == 303
+    session.refresh(course)
+    assert course.languages == ["en"]
+    assert (course.title["ru"], course.summary["ru"]) == ("Course ru", "Summary ru")
+    # Ticking Russian again finds its texts in the form.
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="Course ru"' in form and "Summary ru" in form
+
+
+def test_a_published_course_keeps_its_first_language(client, session, login, instructor,
+                                                     example_course):
+    from lms.studio.services import check_package
+
+    login(instructor)
+    url = f"/studio/courses/{example_course.slug}/edit"
+    before = (list(example_course.languages), dict(example_course.title), example_course.tier)
+    response = client.post(url, data={
+        "tier": "public", "first_language": "en", "other_languages": ["kk", "ru"],
+        "title_en": "New", "summary_en": "New", "title_kk": "Жаңа", "summary_kk": "Жаңа"})
+    assert response.status_code == 400
+    assert "A published course keeps its first language" in response.get_data(as_text=True)
+    session.expire_all()
+    assert (example_course.languages, example_course.title, example_course.tier) == before
+    # Other languages may go: the course still exports to a package that imports.
+    assert client.post(url, data={"tier": "specialist", "first_language": "kk",
+                                  "title_kk": "Жаңа", "summary_kk": "Қысқаша"}
+                       ).status_code == 303
+    session.expire_all()
+    assert example_course.languages == ["kk"]
+    assert check_package(session, course=example_course) == []
 
 
 def test_co_instructors(client, session, make_user, login, instructor, make_studio_course):
@@ -157,6 +197,13 @@ def test_editing_a_published_course_leaves_completions_alone(
     assert client.post(f"/studio/courses/{slug}/items",
                        data={"key": "new-required", "kind": "lesson", "module": module_id,
                              "title_kk": "Жаңа", "required": "y"}).status_code == 303
+    # A new required item goes live once it has its text: the completion stays.
+    assert client.post(f"/studio/courses/{slug}/lessons/new-required",
+                       data={"body_kk": "# Жаңа", "action": "save"}).status_code == 303
+    assert client.post(f"/studio/courses/{slug}/items/new-required/restore").status_code == 303
+    added = session.scalar(select(Item).where(Item.course_id == example_course.id,
+                                              Item.key == "new-required"))
+    assert (added.active, added.required) == (True, True)
     assert client.post(f"/studio/courses/{slug}/items/what-is-ai/remove").status_code == 303
     assert client.post(f"/studio/courses/{slug}/edit", data={
         "tier": "specialist", "first_language": "kk", "other_languages": ["ru"],
@@ -171,8 +218,6 @@ def test_editing_a_published_course_leaves_completions_alone(
     progress = session.scalar(select(ItemProgress).where(ItemProgress.item_id == lesson.id))
     assert progress.passed is True
     # The re-uploaded package brought the removed lesson back on the same row, and left the
-    # studio's new (unfinished) item out of the course.
+    # studio's new item (not in that package) out of the course.
     assert session.scalar(select(Item).where(Item.id == lesson.id)).active is True
-    added = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                              Item.key == "new-required"))
-    assert added.active is False
+    assert session.get(Item, added.id).active is False

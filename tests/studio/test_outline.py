@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from lms.courses.models import Item, Module
+from lms.learning import services as learning
+from lms.studio import services
+from tests.studio.conftest import good_notebook
 
 
 def keys(session, course):
@@ -97,7 +102,7 @@ def test_removing_an_item_deactivates_it(client, session, login, instructor,
     item = session.scalar(select(Item).where(Item.course_id == course.id, Item.key == "intro"))
     session.refresh(item)
     assert item.active is False
-    assert "Removed" in client.get(base).get_data(as_text=True)
+    assert "Hidden from learners" in client.get(base).get_data(as_text=True)
     assert client.post(f"{base}/items/intro/restore").status_code == 303
     session.refresh(item)
     assert item.active is True
@@ -116,3 +121,53 @@ def test_a_new_item_goes_to_the_last_module_unless_another_is_picked(
     menu = menu[:menu.index("</select>")]
     assert f'<option selected value="{practice.id}">' in menu
     assert f'<option selected value="{course.modules[0].id}">' not in menu
+
+
+def test_an_item_added_to_a_published_course_stays_hidden_until_it_is_ready(
+        client, session, login, instructor, make_user, make_studio_course):
+    course = make_studio_course(instructor)
+    services.set_published(session, course=course, published=True)
+    learner = make_user()
+    enrollment = learning.enrol(session, user=learner, course=course, language="en")
+    login(instructor)
+    base = f"/studio/courses/{course.slug}"
+    new = {"new-lesson": "lesson", "new-quiz": "quiz", "new-nb": "assignment"}
+    for key, kind in new.items():
+        added = client.post(f"{base}/items", follow_redirects=True, data={
+            "key": key, "kind": kind, "module": course.modules[0].id,
+            "title_en": f"Fresh {kind}", "required": "y"})
+        assert "hidden from learners as the course is published" in added.get_data(
+            as_text=True)
+        refused = client.post(f"{base}/items/{key}/restore", follow_redirects=True)
+        assert "stays hidden from learners until" in refused.get_data(as_text=True)
+    outline = client.get(base).get_data(as_text=True)
+    assert outline.count("Hidden from learners") == 3
+    assert f'href="{base}/quizzes/new-quiz"' in outline, "a hidden item can still be edited"
+
+    def learner_view() -> tuple[list[str], list[int]]:
+        """The new items the learner's course page lists, and what opening each one gives."""
+        client.post("/logout")
+        login(learner)
+        page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+        listed = [kind for kind in new.values() if f"Fresh {kind}" in page]
+        opened = [client.get(f"/courses/{course.slug}/items/{key}").status_code for key in new]
+        client.post("/logout")
+        login(instructor)
+        return listed, opened
+
+    assert learner_view() == ([], [404, 404, 404])
+    session.expire_all()
+    assert learning.course_progress(session, enrollment=enrollment).required_total == 1
+
+    client.post(f"{base}/lessons/new-lesson", data={"body_en": "# New", "action": "save"})
+    client.post(f"{base}/quizzes/new-quiz/questions/new", data={
+        "kind": "numeric", "points": "1", "prompt_en": "Two and two?", "value": "4"})
+    client.post(f"{base}/assignments/new-nb/notebook", content_type="multipart/form-data",
+                data={"notebook": (io.BytesIO(good_notebook()), "nb.ipynb")})
+    for key in new:
+        shown = client.post(f"{base}/items/{key}/restore", follow_redirects=True)
+        assert "The item is back in the course." in shown.get_data(as_text=True)
+    listed, opened = learner_view()
+    assert listed == ["lesson", "quiz", "assignment"] and 404 not in opened
+    session.expire_all()
+    assert learning.course_progress(session, enrollment=enrollment).required_total == 4

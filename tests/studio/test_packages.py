@@ -106,6 +106,27 @@ def test_refused_zips(client, session, login, instructor, files, links, message)
     assert count(session) == before
 
 
+def test_a_zip_with_permissions_but_no_file_type_is_taken(client, session, login, instructor,
+                                                          example_course):
+    login(instructor)
+    files = download(client, example_course.slug)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)  # as Python writes it: 0o600, no type bits
+    assert upload(client, buffer.getvalue()).status_code == 303
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name)
+            if name.endswith("course.toml"):
+                info.external_attr = (stat.S_IFIFO | 0o644) << 16
+            archive.writestr(info, content)
+    refused = upload(client, buffer.getvalue())
+    assert refused.status_code == 400
+    assert "course.toml: not a regular file" in refused.get_data(as_text=True)
+
+
 def test_not_a_zip(client, login, instructor):
     login(instructor)
     response = upload(client, b"plain text")

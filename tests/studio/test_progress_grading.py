@@ -85,6 +85,22 @@ def test_progress_figures(client, session, make_user, login, instructor, example
     assert flags.count("Submission #") == 1
 
 
+def test_an_annulled_completion_is_not_counted(client, session, make_user, login, instructor,
+                                               example_course):
+    from lms.stats.services import annul_completion, record_completion
+
+    learners = [make_user() for _ in range(3)]
+    for learner in learners:
+        enrol(session, learner, example_course, completed=True)
+        fact = record_completion(session, user=learner, course=example_course,
+                                 language="en")
+    annul_completion(session, completion=fact, reason="copied work", by_user=None)
+    login(instructor)
+    page = client.get(f"/studio/courses/{example_course.slug}/progress").get_data(as_text=True)
+    assert 'data-figure="enrolled">3<' in page
+    assert 'data-figure="completed">2<' in page
+
+
 def test_manual_grading(client, session, login, instructor, example_course, to_grade):
     login(instructor)
     base = f"/studio/courses/{example_course.slug}/grading"

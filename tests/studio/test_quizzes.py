@@ -76,8 +76,10 @@ def test_all_four_kinds(client, session, quiz_url):
     # Edit keeps the id; reorder; delete.
     edit = client.get(f"{quiz_url}/questions/{single.key}").get_data(as_text=True)
     assert 'value="Astana"' in edit
+    assert 'name="options-0-key" type="hidden" value="o1"' in edit
     assert client.post(f"{quiz_url}/questions/{single.key}", data={
         "kind": "single", "points": "1", "prompt_en": "Capital now?",
+        "options-0-key": "o1", "options-1-key": "o2",
         **options(("Almaty", False), ("Astana", True))}).status_code == 303
     client.post(f"{quiz_url}/questions/{text.key}/move", data={"direction": "up"})
     client.post(f"{quiz_url}/questions/{multiple.key}/delete")
@@ -106,3 +108,56 @@ def test_question_rules(client, session, quiz_url, data, message):
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert the_quiz(session).questions == []
+
+
+def test_the_last_question_of_a_live_quiz_cannot_be_deleted(client, session, quiz_url):
+    new = f"{quiz_url}/questions/new"
+    for prompt in ("One?", "Two?"):
+        assert client.post(new, data={"kind": "numeric", "points": "1", "prompt_en": prompt,
+                                      "value": "1"}).status_code == 303
+    slug = quiz_url.split("/")[3]
+    assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
+    first, last = (q.key for q in the_quiz(session).questions)
+    assert client.post(f"{quiz_url}/questions/{first}/delete").status_code == 303
+    refused = client.post(f"{quiz_url}/questions/{last}/delete", follow_redirects=True)
+    assert "its last question cannot be deleted" in refused.get_data(as_text=True)
+    assert [q.key for q in the_quiz(session).questions] == [last]
+    # Once the quiz is hidden from learners, it may be emptied.
+    assert client.post(f"/studio/courses/{slug}/items/check/remove").status_code == 303
+    assert client.post(f"{quiz_url}/questions/{last}/delete").status_code == 303
+    assert the_quiz(session).questions == []
+
+
+def test_removing_an_option_leaves_learners_answers_as_they_were(
+        client, session, quiz_url, login, instructor, make_user):
+    from lms.learning import services as learning
+
+    assert client.post(f"{quiz_url}/questions/new", data={
+        "kind": "single", "points": "1", "prompt_en": "Pick B",
+        **options(("A", False), ("B", True), ("C", False))}).status_code == 303
+    slug = quiz_url.split("/")[3]
+    assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
+    question = the_quiz(session).questions[0]
+    keys = {o["text"]["en"]: o["key"] for o in question.options}
+    learner = make_user()
+    learning.enrol(session, user=learner, course=question.quiz.item.course, language="en")
+    client.post("/logout")
+    login(learner)
+    attempt = client.post(f"/courses/{slug}/items/check/attempts",
+                          data={"attempt": "1", f"q-{question.key}": keys["B"]})
+    attempt_url = attempt.headers["Location"]
+    assert "<span>B</span>" in client.get(attempt_url).get_data(as_text=True)
+    client.post("/logout")
+    login(instructor)
+    # The browser sends each option's id back; A is gone and D is new.
+    assert client.post(f"{quiz_url}/questions/{question.key}", data={
+        "kind": "single", "points": "1", "prompt_en": "Pick B",
+        "options-0-key": keys["B"], "options-1-key": keys["C"],
+        **options(("B", True), ("C", False), ("D", False))}).status_code == 303
+    client.post("/logout")
+    login(learner)
+    page = client.get(attempt_url).get_data(as_text=True)
+    assert "<span>B</span>" in page and "<span>C</span>" not in page
+    edited = {o["text"]["en"]: o["key"] for o in the_quiz(session).questions[0].options}
+    assert (edited["B"], edited["C"]) == (keys["B"], keys["C"])
+    assert edited["D"] not in keys.values(), "a removed option's id is never given again"

@@ -68,8 +68,15 @@ def edit_course(slug: str) -> Any:
         # The slug is the course's address and never changes.
         form.slug.data = course.slug
     if form.validate_on_submit():
-        services.update_course(db.session(), course=course, fields=_fields(form, course.slug))
-        return saved(url_for(".edit_course", slug=course.slug), _("The course was saved."))
+        try:
+            services.update_course(db.session(), course=course,
+                                   fields=_fields(form, course.slug))
+        except services.FirstLanguageFixed:
+            form.first_language.errors = [_(
+                "A published course keeps its first language: learners' texts fall back to "
+                "it. Unpublish the course to change it.")]
+        else:
+            return saved(url_for(".edit_course", slug=course.slug), _("The course was saved."))
     return _settings_page(course, form, status=400 if form.is_submitted() else 200)
 
 

@@ -8,9 +8,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from lms.courses.models import Course, ItemKind
+from lms.courses.models import Course, Item, ItemKind
 from lms.db import db
-from lms.i18n import LANGUAGES
+from lms.i18n import LANGUAGE_NAMES, LANGUAGES
 from lms.security import roles_required
 from lms.studio import services
 from lms.studio.forms import (
@@ -55,7 +55,7 @@ def _outline_page(course: Course, *, module_form: ModuleForm | None = None,
     return render_template(
         "studio/outline.html", action=ActionForm(), module_form=module_form or ModuleForm(
             formdata=None), item_form=item_form, move_form=move_form,
-        title_form=ModuleTitleForm(formdata=None), editors=EDITORS,
+        title_form=ModuleTitleForm(formdata=None), editors=EDITORS, ready=services.is_ready,
         **page_context(course)), status
 
 
@@ -135,7 +135,10 @@ def add_item(slug: str) -> Any:
             form.key.errors = [_("Another item of this course already uses this id.")]
         else:
             return saved(url_for(EDITORS[item.kind], slug=slug, key=item.key),
-                         _("The item was added."))
+                         _("The item was added.") if item.active else _(
+                             "The item was added, hidden from learners as the course is "
+                             "published. It goes live when it is ready and you press “Show "
+                             "to learners” in the outline."))
     return _outline_page(course, item_form=form, status=400)
 
 
@@ -201,5 +204,18 @@ def restore_item(slug: str, key: str) -> Any:
     item = item_or_404(course, key)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.restore_item(db.session(), item=item)
+    try:
+        services.restore_item(db.session(), item=item)
+    except services.NotReady:
+        flash(_not_ready(course, item), "error")
+        return redirect(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"), code=303)
     return saved(url_for(".outline", slug=slug), _("The item is back in the course."))
+
+
+def _not_ready(course: Course, item: Item) -> str:
+    if item.kind == ItemKind.QUIZ:
+        return _("The quiz stays hidden from learners until it has at least one question.")
+    if item.kind == ItemKind.ASSIGNMENT:
+        return _("The assignment stays hidden from learners until its notebook is uploaded.")
+    return _("The lesson stays hidden from learners until it has a text in the course's first "
+             "language (%(lang)s).", lang=LANGUAGE_NAMES[course.languages[0]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind
@@ -60,6 +60,7 @@ def _fill(form: QuestionForm, question: Question) -> None:
         getattr(form, f"explanation_{lang}").data = question.explanation.get(lang, "")
     correct = set(question.answer.get("keys", []))
     for row, option in zip(form.options, question.options, strict=False):
+        row.form.key.data = option["key"]
         for lang in LANGUAGES:
             getattr(row.form, f"text_{lang}").data = option["text"].get(lang, "")
         row.form.correct.data = option["key"] in correct
@@ -73,13 +74,13 @@ def _fill(form: QuestionForm, question: Question) -> None:
 
 
 def _fields(form: QuestionForm, languages: list[str]) -> content.QuestionFields:
-    options = [(texts(row.form, "text", languages), bool(row.form.correct.data))
-               for row in form.options]
+    options = [(row.form.key.data or None, texts(row.form, "text", languages),
+                bool(row.form.correct.data)) for row in form.options]
     return content.QuestionFields(
         kind=form.kind.data, points=Decimal(form.points.data),
         prompt=texts(form, "prompt", languages),
         explanation=texts(form, "explanation", languages),
-        options=[(text, correct) for text, correct in options if text],
+        options=[(key, text, correct) for key, text, correct in options if text],
         value=form.number(form.value.data), tolerance=form.number(form.tolerance.data or "0"),
         accepted=form.accepted(languages))
 
@@ -129,5 +130,10 @@ def delete_question(slug: str, key: str, question_key: str) -> Any:
     question = _question_or_404(item, question_key)
     if not ActionForm().validate_on_submit():
         abort(400)
-    content.delete_question(db.session(), question=question)
+    try:
+        content.delete_question(db.session(), question=question)
+    except content.LastQuestion:
+        flash(_("Learners see this quiz, so its last question cannot be deleted: add another "
+                "question first, or remove the quiz from the course."), "error")
+        return redirect(url_for(".quiz", slug=slug, key=key), code=303)
     return saved(url_for(".quiz", slug=slug, key=key), _("The question was deleted."))
