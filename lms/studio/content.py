@@ -13,6 +13,7 @@ from typing import Any
 import nbformat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from graders.errors import InvalidSource, SourceProblem
@@ -92,8 +93,19 @@ class QuestionFields:
     accepted: dict[str, list[str]] | None = None
 
 
-def _next_key(quiz: Quiz) -> str:
+def _next_key(session: Session, quiz: Quiz) -> str:
+    """An id for a new question: q1, q2, ... while nobody has answered the quiz; after that
+    a fresh random one, since recorded answers are filed under ids of deleted questions too
+    and must never be shown against a new one."""
+    from lms.learning.models import QuizAttempt
+
+    answered = session.scalar(select(exists().where(QuizAttempt.item_id == quiz.item_id)))
     taken = {q.key for q in quiz.questions}
+    if answered:
+        key = f"q-{secrets.token_hex(4)}"
+        while key in taken:
+            key = f"q-{secrets.token_hex(4)}"
+        return key
     n = len(quiz.questions) + 1
     while f"q{n}" in taken:
         n += 1
@@ -106,7 +118,7 @@ def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
     were."""
     new = question is None
     if question is None:
-        question = Question(key=_next_key(quiz), position=len(quiz.questions))
+        question = Question(key=_next_key(session, quiz), position=len(quiz.questions))
         quiz.questions.append(question)
     question.kind = QuestionKind(fields.kind)
     question.points = fields.points

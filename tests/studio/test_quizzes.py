@@ -161,3 +161,39 @@ def test_removing_an_option_leaves_learners_answers_as_they_were(
     edited = {o["text"]["en"]: o["key"] for o in the_quiz(session).questions[0].options}
     assert (edited["B"], edited["C"]) == (keys["B"], keys["C"])
     assert edited["D"] not in keys.values(), "a removed option's id is never given again"
+
+
+def test_a_question_added_after_answers_never_takes_a_deleted_questions_id(
+        client, session, quiz_url, login, instructor, make_user):
+    from lms.learning import services as learning
+
+    for prompt in ("First", "Second"):
+        assert client.post(f"{quiz_url}/questions/new", data={
+            "kind": "single", "points": "1", "prompt_en": prompt,
+            **options(("A", True), ("B", False))}).status_code == 303
+    slug = quiz_url.split("/")[3]
+    assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
+    first, second = the_quiz(session).questions
+    assert (first.key, second.key) == ("q1", "q2")
+    learner = make_user()
+    learning.enrol(session, user=learner, course=first.quiz.item.course, language="en")
+    client.post("/logout")
+    login(learner)
+    answers = {f"q-{q.key}": q.options[1]["key"] for q in (first, second)}
+    attempt_url = client.post(f"/courses/{slug}/items/check/attempts",
+                              data={"attempt": "1", **answers}).headers["Location"]
+    client.post("/logout")
+    login(instructor)
+    assert client.post(f"{quiz_url}/questions/q2/delete").status_code == 303
+    assert client.post(f"{quiz_url}/questions/new", data={
+        "kind": "single", "points": "1", "prompt_en": "Brand new",
+        **options(("Yes", True), ("No", False))}).status_code == 303
+    session.expire_all()
+    keys = [q.key for q in the_quiz(session).questions]
+    assert keys[0] == "q1" and keys[1] not in ("q1", "q2")
+    client.post("/logout")
+    login(learner)
+    # The learner's old answer to the deleted question is not shown against the new one.
+    page = client.get(attempt_url).get_data(as_text=True)
+    block = page[page.index("Brand new"):].split("</li>", 1)[0]
+    assert "no answer" in block and "<span>No</span>" not in block
