@@ -58,7 +58,7 @@ def _json(schema: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "Bad request", 401: "Missing, wrong or revoked token",
             403: "The token's account is not an analyst or admin", 404: "Not found",
-            429: "Rate limit exceeded"}
+            405: "Method not allowed", 429: "Rate limit exceeded"}
     return {str(c): {"description": text[c], "content": _json("Error")} for c in codes}
 
 
@@ -75,10 +75,14 @@ def document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Oqu statistics API", "version": "1.0.0",
-                 "description": "Progress toward 5,000,000 trained and 500,000 specialists."},
+                 "description": (
+                     "Progress toward 5,000,000 trained and 500,000 specialists. Every error, "
+                     "an unknown path (404) or method (405) under /api/ included, is JSON: "
+                     "the Error schema.")},
         "servers": [{"url": base_url.rstrip("/") + "/api/v1"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": SCHEMAS},
+                       "schemas": SCHEMAS,
+                       "responses": {str(c): v for c, v in _errors(404, 405).items()}},
         "security": secured,
         "paths": {
             "/openapi.json": {"get": {"summary": "This document", "security": [],
@@ -92,7 +96,9 @@ def document(base_url: str) -> dict[str, Any]:
             "/stats/breakdowns/{dimension}": {"get": {
                 "summary": "Exact counts per value of a dimension, read from the counters",
                 "parameters": [dimension, PERIOD,
-                               {"name": "region", "in": "query", "schema": {"type": "string"}},
+                               {"name": "region", "in": "query", "schema": {"type": "string"},
+                                "description": "A region code (reference/kz_regions_2024.csv); "
+                                               "an unknown code is a 400"},
                                {"name": "tier", "in": "query", "schema": {
                                    "type": "string", "enum": ["public", "specialist"]}}],
                 "responses": {"200": {"description": "Breakdown", "content": _json("Breakdown")},
@@ -110,8 +116,15 @@ def document(base_url: str) -> dict[str, Any]:
                     **_errors(400, 401, 403, 404, 429)}}},
             "/stats/xapi": {"get": {
                 "summary": "xAPI 1.0.3 statements, one per completion, pseudonymous, streamed",
+                "description": ("A completion annulled after it may have been read is voided "
+                                "(verb http://adlnet.gov/expapi/verbs/voided, object a "
+                                "StatementRef). Follow `more`: it carries both cursors."),
                 "parameters": [{"name": "since", "in": "query", "schema": {
-                                   "type": "integer", "minimum": 0}},
+                                   "type": "integer", "minimum": 0},
+                                "description": "Completions after this cursor"},
+                               {"name": "voided_since", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 0},
+                                "description": "Annulments after this cursor"},
                                {"name": "limit", "in": "query", "schema": {
                                    "type": "integer", "minimum": 1, "maximum": 100000}}],
                 "responses": {"200": {"description": "StatementResult",

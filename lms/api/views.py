@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from lms.api import services
 from lms.api.openapi import document
@@ -54,7 +55,9 @@ def token_key() -> str:
     return get_remote_address()
 
 
-limiter.limit(rate("api"), key_func=token_key)(bp)
+# One allowance per token for the whole API (a per-route limit would let a client multiply
+# its allowance by the number of routes).
+limiter.shared_limit(rate("api"), scope="api", key_func=token_key)(bp)
 
 
 def error(status: int, message: str) -> Response:
@@ -81,6 +84,22 @@ def require_token() -> Response | None:
 @bp.errorhandler(404)
 def not_found(_e: Any) -> Response:
     return error(404, "not found")
+
+
+@bp.before_app_request
+def api_routing_error() -> Response | None:
+    """An unknown path or method under /api/ answers JSON like the API's other errors (the
+    app's HTML error pages are for browsers; no blueprint handler sees a routing error)."""
+    failure = request.routing_exception
+    if not (request.path == "/api" or request.path.startswith("/api/")):
+        return None
+    if isinstance(failure, NotFound):
+        return error(404, "no such API path")
+    if isinstance(failure, MethodNotAllowed):
+        response = error(405, "method not allowed")
+        response.headers["Allow"] = ", ".join(sorted(failure.valid_methods or ()))
+        return response
+    return None
 
 
 @bp.errorhandler(429)
@@ -126,13 +145,16 @@ def breakdown(dimension: str) -> Response:
     if tier not in (None, "public", "specialist"):
         return error(400, "tier must be public or specialist")
     session = db.session()
+    region = request.args.get("region") or None
+    if region is not None and region not in figures.dimension_values(session, "region"):
+        return error(400, "region must be one of the region codes (for example KZ-75)")
     counts = figures.breakdown(session, dimension=dimension, period=period,
-                               region=request.args.get("region") or None, tier=tier)
+                               region=region, tier=tier)
     rows = [{"value": v, **counts.get((v,), {"completions": 0, "new_trained": 0,
                                               "new_specialists": 0})}
             for v in figures.dimension_values(session, dimension)]
     return jsonify({"dimension": dimension, "period": period.text if period else None,
-                    "region": request.args.get("region") or None, "tier": tier,
+                    "region": region, "tier": tier,
                     "rows": rows})
 
 
@@ -161,15 +183,17 @@ def xapi_key() -> bytes:
 def xapi_feed() -> Response:
     try:
         since = max(0, int(request.args.get("since", "0")))
+        voided_since = max(0, int(request.args.get("voided_since", "0")))
         limit = int(request.args["limit"]) if request.args.get("limit") else None
     except ValueError:
-        return error(400, "since and limit must be integers")
-    if since > MAX_ID:
-        return error(400, f"since must be at most {MAX_ID}")
+        return error(400, "since, voided_since and limit must be integers")
+    if since > MAX_ID or voided_since > MAX_ID:
+        return error(400, f"since and voided_since must be at most {MAX_ID}")
     if limit is not None and not 1 <= limit <= 100_000:
         return error(400, "limit must be between 1 and 100000")
-    more = url_for(".xapi_feed", limit=limit, since="SINCE").replace("SINCE", "{since}")
+    more = (url_for(".xapi_feed", limit=limit, since="SINCE", voided_since="VOIDED")
+            .replace("SINCE", "{since}").replace("VOIDED", "{voided_since}"))
     body = xapi.feed_chunks(db.session(), key=xapi_key(),
-                            base_url=current_app.config["BASE_URL"], since=since, limit=limit,
-                            more_url=more)
+                            base_url=current_app.config["BASE_URL"], since=since,
+                            voided_since=voided_since, limit=limit, more_url=more)
     return Response(stream_with_context(body), mimetype="application/json")

@@ -95,14 +95,30 @@ def progress(session: Session) -> Progress:
                     _eta(int(totals[1]), TARGET_SPECIALISTS, pace_s, day))
 
 
-def cumulative_by_month(session: Session, *, tier: str | None = None) -> list[tuple[str, int, int]]:
-    """(month, trained so far, specialists so far) for every month with counts."""
-    query = select(DailyCount.day, DailyCount.new_trained, DailyCount.new_specialists)
-    if tier:
-        query = query.where(DailyCount.tier == tier)
+def cumulative_by_month(session: Session, *, tier: str | None = None,
+                        region: str | None = None) -> list[tuple[str, int, int]]:
+    """(month, trained so far, specialists so far) for every month with counts.
+
+    Nationally from the daily totals; for one region from the monthly region cube (the
+    daily totals hold no region; a person counts in the region of the completion that
+    made them new)."""
+    rows: list[tuple[str, int, int]]
+    if region:
+        query = (select(CubeCount.month, func.sum(CubeCount.new_trained),
+                        func.sum(CubeCount.new_specialists))
+                 .where(CubeCount.cube == "region", CubeCount.region == region)
+                 .group_by(CubeCount.month))
+        if tier:
+            query = query.where(CubeCount.tier == tier)
+        rows = [(month, int(t or 0), int(s or 0)) for month, t, s in session.execute(query)]
+    else:
+        daily = select(DailyCount.day, DailyCount.new_trained, DailyCount.new_specialists)
+        if tier:
+            daily = daily.where(DailyCount.tier == tier)
+        rows = [(day.isoformat()[:7], t, s) for day, t, s in session.execute(daily)]
     monthly: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, trained, specialists in session.execute(query):
-        cell = monthly[day.isoformat()[:7]]
+    for month, trained, specialists in rows:
+        cell = monthly[month]
         cell[0] += trained
         cell[1] += specialists
     out, t, s = [], 0, 0

@@ -39,9 +39,11 @@ TEXT = {
                      "кез келген курсты аяқтаған адамдар (5 млн мақсатына); new_specialists — "
                      "алғаш рет мамандар курсын аяқтаған адамдар (500 мың мақсатына)"),
         "suppression": ("1-ден 9-ға дейінгі ұяшықтар «<10» деп көрсетіледі (JSON: null, "
-                        "\"suppressed\": true). Жолдар мен бағандардың қорытындылары бойынша "
-                        "жасырын мәнді қалпына келтіруге болмайтындай қосымша ұяшықтар «x» деп "
-                        "жасырылады. Нөл 0 ретінде көрсетіледі."),
+                        "\"suppressed\": true). Қосымша жасырылған ұяшықтар «x» деп "
+                        "көрсетіледі, олардың мәні 10 немесе одан көп. Ұяшықтар жолдар мен "
+                        "бағандардың қорытындылары мен осы белгілер бойынша әрбір жасырын "
+                        "мәннің кемінде үш мүмкін мәні қалатындай жасырылады. Нөл 0 ретінде "
+                        "көрсетіледі."),
         "residual_risk": ("Қалдық тәуекел: әртүрлі кестелер мен кезеңдерді бір-бірінен алу "
                           "(мысалы, тоқсаннан оның екі айын) жасырын мәнді ашуы мүмкін."),
         "text_labels": ("CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
@@ -55,9 +57,10 @@ TEXT = {
                      "завершившие любой курс в периоде (цель 5 млн); new_specialists — люди, "
                      "впервые завершившие курс для специалистов (цель 500 тыс.)"),
         "suppression": ("Ячейки со значениями от 1 до 9 показаны как «<10» (JSON: null, "
-                        "\"suppressed\": true). Дополнительные ячейки скрыты как «x», чтобы "
-                        "скрытое значение нельзя было восстановить по итогам строк и столбцов. "
-                        "Ноль показан как 0."),
+                        "\"suppressed\": true). Дополнительно скрытые ячейки показаны как "
+                        "«x», их значение 10 или больше. Ячейки скрываются так, чтобы по итогам "
+                        "строк и столбцов и этим пометкам у каждого скрытого значения "
+                        "оставалось не меньше трёх возможных значений. Ноль показан как 0."),
         "residual_risk": ("Остаточный риск: вычитание разных таблиц и периодов друг из друга "
                           "(например, двух месяцев из квартала) может раскрыть скрытое значение."),
         "text_labels": ("В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
@@ -72,9 +75,10 @@ TEXT = {
                      "new_specialists: people who completed their first specialist course "
                      "(500K target)"),
         "suppression": ("Cells counting 1 to 9 are shown as \"<10\" (JSON: null with "
-                        "\"suppressed\": true). Further cells are hidden as \"x\" so that no "
-                        "hidden value can be recovered from the row and column totals. Zero is "
-                        "shown as 0."),
+                        "\"suppressed\": true). Further hidden cells are shown as \"x\" and "
+                        "count 10 or more. Cells are hidden so that, from the row and column "
+                        "totals and these marks, every hidden value keeps at least three "
+                        "possible values. Zero is shown as 0."),
         "residual_risk": ("Residual risk: subtracting tables or periods from one another "
                           "(a quarter minus two of its months) may reveal a hidden value."),
         "text_labels": ("In CSV, a label that begins with =, +, - or @ is preceded by ' so "

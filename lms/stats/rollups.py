@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import zip_longest
 from typing import Any
 
@@ -14,6 +15,9 @@ from lms.courses.models import Tier
 from lms.stats.counters import CUBE_KEY, DAILY_KEY, Deltas, FactAttributes
 from lms.stats.models import Completion, CubeCount, DailyCount, Milestone, PersonMerge
 from lms.stats.services import annulled_ids
+
+MILESTONE_FIELDS = ("person_key", "first_completion_id", "first_day", "first_at",
+                    "specialist_completion_id", "specialist_day", "specialist_at")
 
 
 @dataclass
@@ -53,11 +57,12 @@ def expected(session: Session) -> Expected:
 
 
 def expected_milestones(session: Session) -> Iterator[tuple[Any, ...]]:
-    """(person, first id, specialist id) for every person with a live completion, by person."""
+    """A row of ``MILESTONE_FIELDS`` for every person with a live completion, by person."""
     facts = _live_facts(session).subquery()
     first = facts.alias("first")
     spec = facts.alias("spec")
-    query = (select(first.c.person, first.c.id, spec.c.id)
+    query = (select(first.c.person, first.c.id, first.c.day, first.c.completed_at,
+                    spec.c.id, spec.c.day, spec.c.completed_at)
              .outerjoin(spec, and_(spec.c.person == first.c.person,
                                    spec.c.tier == str(Tier.SPECIALIST), spec.c.rank_tier == 1))
              .where(first.c.rank_any == 1).order_by(first.c.person))
@@ -72,7 +77,7 @@ def rebuild(session: Session) -> int:
     result.deltas.flush(session)
     session.execute(delete(Milestone))
     batch: list[dict[str, Any]] = []
-    for person, first_id, spec_id in expected_milestones(session):
+    for person, first_id, _, _, spec_id, _, _ in expected_milestones(session):
         batch.append({"person_key": person, "first_completion_id": first_id,
                       "specialist_completion_id": spec_id})
         if len(batch) >= 20000:
@@ -118,13 +123,24 @@ def first_difference(session: Session) -> str | None:
                 where = ", ".join(f"{k}={v}" for k, v in zip(key, cell, strict=True))
                 return (f"{label} ({where}): stored completions/new_trained/new_specialists "
                         f"{stored}, facts give {computed}")
-    stored_ms = session.execute(select(Milestone.person_key, Milestone.first_completion_id,
-                                       Milestone.specialist_completion_id)
+    stored_ms = session.execute(select(*(getattr(Milestone, f) for f in MILESTONE_FIELDS))
                                 .where(Milestone.first_completion_id.is_not(None))
                                 .order_by(Milestone.person_key).execution_options(yield_per=20000))
     for have_row, want_row in zip_longest(stored_ms, expected_milestones(session)):
-        have_t = tuple(have_row) if have_row is not None else None
-        want_t = tuple(want_row) if want_row is not None else None
-        if have_t != want_t:
+        if have_row is None or want_row is None or have_row[0] != want_row[0]:
+            have_t = tuple(have_row) if have_row is not None else None
+            want_t = tuple(want_row) if want_row is not None else None
             return f"milestone: stored {have_t}, facts give {want_t}"
+        for name, have, want in zip(MILESTONE_FIELDS[1:], have_row[1:], want_row[1:],
+                                    strict=True):
+            if _comparable(have) != _comparable(want):
+                return (f"milestone (person_key={have_row[0]}): stored {name} {have}, "
+                        f"facts give {want}")
     return None
+
+
+def _comparable(value: Any) -> Any:
+    """A timestamp as UTC without tzinfo (SQLite hands some back naive, some aware)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value

@@ -122,7 +122,7 @@ def dashboard():
         "stats/dashboard.html",
         progress=progress,
         targets=(figures.TARGET_TRAINED, figures.TARGET_SPECIALISTS),
-        cumulative=figures.cumulative_by_month(session),
+        cumulative=figures.cumulative_by_month(session, tier=tier, region=region),
         breakdowns=[
             (d, DIMENSION_TITLES[d], breakdown_rows(d, period, region, tier))
             for d in figures.DIMENSIONS
@@ -154,7 +154,7 @@ def chart(name: str):
     if name == "cumulative":
 
         def build() -> str:
-            rows = figures.cumulative_by_month(session)
+            rows = figures.cumulative_by_month(session, tier=tier, region=region)
             return charts.line(
                 _("Cumulative trained and specialists by month"),
                 [(m, t) for m, t, _s in rows],

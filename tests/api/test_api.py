@@ -11,12 +11,13 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import UserRole
+from lms.accounts.models import User, UserRole
 from lms.api import services
 from lms.api.models import ApiToken
 from lms.api.openapi import document
 from lms.courses.models import Course, Tier
 from lms.stats import services as stats
+from tests.stats.conftest import merge_accounts
 
 SPEC = document("http://127.0.0.1:8000")
 
@@ -122,6 +123,38 @@ def test_bad_requests(client, token):
     check(missing, "/stats/breakdowns/{dimension}")
 
 
+def test_unknown_region_is_a_400_not_zeros(client, token, facts):
+    bad = client.get("/api/v1/stats/breakdowns/region?region=XX", headers=auth(token))
+    assert bad.status_code == 400 and "region" in bad.json["error"]
+    check(bad, "/stats/breakdowns/{dimension}")
+    good = client.get("/api/v1/stats/breakdowns/sex?region=KZ-75", headers=auth(token))
+    assert good.status_code == 200 and good.json["region"] == "KZ-75"
+    check(good, "/stats/breakdowns/{dimension}")
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/api/v1/no/such/path", 404),
+    ("get", "/api/v2/stats/progress", 404),
+    ("get", "/api/v1/stats/exports/region", 404),
+    ("post", "/api/v1/stats/progress", 405),
+    ("delete", "/api/v1/stats/xapi", 405),
+])
+def test_unknown_api_paths_and_methods_answer_json(client, token, method, path, status):
+    response = getattr(client, method)(path, headers=auth(token))
+    assert response.status_code == status and response.mimetype == "application/json"
+    schema = {**SPEC["components"]["responses"][str(status)]["content"]["application/json"][
+        "schema"], "components": SPEC["components"]}
+    jsonschema.validate(response.json, schema)
+    assert response.json["status"] == status
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
+
+
+def test_unknown_paths_elsewhere_keep_the_html_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
 def test_exports(client, token, facts):
     response = client.get("/api/v1/stats/exports/region.json?period=2026-Q1", headers=auth(token))
     assert response.status_code == 200
@@ -164,6 +197,36 @@ XAPI_SCHEMA = {
 }
 
 
+VOIDING_SCHEMA = {
+    "type": "object",
+    "required": ["id", "actor", "verb", "object", "timestamp", "version"],
+    "properties": {
+        "id": XAPI_SCHEMA["properties"]["id"],
+        "version": {"const": "1.0.3"},
+        "actor": XAPI_SCHEMA["properties"]["actor"],
+        "verb": {"type": "object", "required": ["id"], "properties": {
+            "id": {"const": "http://adlnet.gov/expapi/verbs/voided"},
+            "display": XAPI_SCHEMA["properties"]["verb"]["properties"]["display"]}},
+        # xAPI 1.0.3, 2.3.2: the object of a voiding statement is a StatementRef.
+        "object": {"type": "object", "required": ["objectType", "id"],
+                   "additionalProperties": False, "properties": {
+                       "objectType": {"const": "StatementRef"},
+                       "id": XAPI_SCHEMA["properties"]["id"]}},
+        "timestamp": XAPI_SCHEMA["properties"]["timestamp"],
+    },
+}
+
+
+def validate_statement(statement: dict) -> None:
+    """xAPI 1.0.3: a completion, or a voiding statement (which no statement may void)."""
+    if statement["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided":
+        jsonschema.validate(statement, VOIDING_SCHEMA)
+    else:
+        jsonschema.validate(statement, XAPI_SCHEMA)
+    uuid.UUID(statement["id"])
+    datetime.fromisoformat(statement["timestamp"].replace("Z", "+00:00"))
+
+
 def test_xapi_statements_are_valid_and_pseudonymous(client, token, facts):
     response = client.get("/api/v1/stats/xapi", headers=auth(token))
     assert response.status_code == 200
@@ -172,9 +235,7 @@ def test_xapi_statements_are_valid_and_pseudonymous(client, token, facts):
     statements = json.loads(text)["statements"]
     assert len(statements) == 3
     for statement in statements:
-        jsonschema.validate(statement, XAPI_SCHEMA)
-        uuid.UUID(statement["id"])
-        datetime.fromisoformat(statement["timestamp"].replace("Z", "+00:00"))
+        validate_statement(statement)
         assert statement["object"]["id"].endswith("/courses/ai-basics")
     assert len({s["actor"]["account"]["name"] for s in statements}) == 3
     for secret in ("Дәурен", "1979", "example.kz", facts[0].person_key):
@@ -189,9 +250,53 @@ def test_xapi_pages_by_cursor_and_skips_annulled(client, session, token, facts):
     check(page, "/stats/xapi")
     first = page.json
     assert len(first["statements"]) == 1 and first["more"]
-    since = re.search(r"since=(\d+)", first["more"]).group(1)
+    since = re.search(r"[?&]since=(\d+)", first["more"]).group(1)
     rest = client.get(f"/api/v1/stats/xapi?since={since}&limit=5", headers=auth(token)).json
     assert len(rest["statements"]) == 1 and rest["more"] == ""
+
+
+def test_xapi_statement_keeps_its_actor_after_accounts_are_merged(
+        client, session, token, facts):
+    before = {s["id"]: s for s in client.get("/api/v1/stats/xapi",
+                                            headers=auth(token)).json["statements"]}
+    keep, drop = (session.get(User, f.user_id) for f in facts[:2])
+    merge_accounts(session, keep=keep, drop=drop)
+    after = {s["id"]: s for s in client.get("/api/v1/stats/xapi",
+                                           headers=auth(token)).json["statements"]}
+    assert after.keys() == before.keys()
+    for statement_id, statement in after.items():
+        assert statement == before[statement_id]
+
+
+def test_xapi_annulment_is_voided_for_readers_paging_with_since(
+        client, session, token, facts):
+    first = client.get("/api/v1/stats/xapi?limit=3", headers=auth(token))
+    page = first.json
+    assert len(page["statements"]) == 3 and page["more"]
+    original = page["statements"][1]["id"]
+    stats.annul_completion(session, completion=facts[1], reason="fraud", by_user=None)
+    path = page["more"].split("/api/v1", 1)[1]
+    response = client.get(f"/api/v1{path}", headers=auth(token))
+    check(response, "/stats/xapi")
+    voids = response.json["statements"]
+    assert len(voids) == 1
+    validate_statement(voids[0])
+    assert voids[0]["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"
+    assert voids[0]["object"] == {"objectType": "StatementRef", "id": original}
+    # Following ``more`` afterwards does not void it again.
+    if response.json["more"]:
+        again = client.get("/api/v1" + response.json["more"].split("/api/v1", 1)[1],
+                           headers=auth(token)).json["statements"]
+        assert again == []
+    nxt = re.search(r"[?&]since=(\d+)", page["more"]).group(1)
+    voided = re.search(r"voided_since=(\d+)", page["more"]).group(1)
+    later = client.get(f"/api/v1/stats/xapi?since={nxt}&voided_since={voided}",
+                       headers=auth(token)).json
+    assert [s["object"]["id"] for s in later["statements"]] == [original]
+    fresh = client.get("/api/v1/stats/xapi", headers=auth(token)).json["statements"]
+    assert original not in [s["id"] for s in fresh] and len(fresh) == 2
+    for statement in fresh:
+        validate_statement(statement)
 
 
 def test_xapi_refuses_learner_tokens(client, session, make_user):
@@ -230,6 +335,16 @@ def test_rate_limit_per_token(app_settings, request, session, analyst, token):
     # Another token has its own allowance.
     other = services.create_token(session, user=analyst).secret
     assert client.get("/api/v1/stats/progress", headers=auth(other)).status_code == 200
+
+
+def test_rate_limit_is_shared_by_all_routes_of_a_token(app_settings, request, token, facts):
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute")
+    client = request.getfixturevalue("client")
+    codes = [client.get("/api/v1/stats/progress", headers=auth(token)).status_code,
+             client.get("/api/v1/stats/breakdowns/region", headers=auth(token)).status_code,
+             client.get("/api/v1/stats/xapi", headers=auth(token)).status_code,
+             client.get("/api/v1/stats/breakdowns/sex", headers=auth(token)).status_code]
+    assert codes == [200, 200, 429, 429]
 
 
 def test_tokens_cli(app, session, analyst, make_user):

@@ -54,6 +54,9 @@ def test_metadata_in_three_languages(session, history):
         meta = data["metadata"][lang]
         assert meta["period"] == "2026-Q1" and meta["extracted_at"]
         assert meta["dataset"] and meta["suppression"] and meta["residual_risk"]
+        # What "x" means is published with the data, and the protection criterion.
+        assert {"kk": "10 немесе", "ru": "10 или больше", "en": "10 or more"}[lang] in meta[
+            "suppression"]
         assert {f["name"] for f in meta["fields"]} >= {"measure", "region", "total"}
         assert all(f["type"] in ("string", "integer") for f in meta["fields"])
     assert "қ" in data["metadata"]["kk"]["residual_risk"] or "ә" in data["metadata"]["kk"][
@@ -127,3 +130,43 @@ def test_not_reached_at_current_pace(client, make_user, login):
     login(make_user(roles=["analyst"], locale="en"))
     html = client.get("/stats", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Not reached at the current pace" in html
+
+
+def _cumulative_rows(html: str) -> list[tuple[str, ...]]:
+    import re
+
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [tuple(re.findall(r"<td>([^<]*)</td>", row))
+            for row in body.split("</tr>") if "<td>" in row]
+
+
+def test_cumulative_line_follows_the_tier_and_region_filters(
+        client, session, make_user, make_course, complete, login, history):
+    newcomer = make_user(region="KZ-11")
+    complete(newcomer, make_course("public"), at=datetime(2026, 3, 5, tzinfo=UTC))
+    login(make_user(roles=["analyst"], locale="en"))
+
+    def rows(query: str) -> list[tuple[str, ...]]:
+        html = client.get("/stats" + query, headers={"Accept-Language": "en"}).get_data(
+            as_text=True)
+        assert "the region and tier filters below apply to this line" in html
+        return _cumulative_rows(html)
+
+    assert rows("") == [("2026-02", "13", "13"), ("2026-03", "14", "13")]
+    assert rows("?tier=public") == [("2026-03", "1", "0")]
+    assert rows("?tier=specialist") == [("2026-02", "13", "13")]
+    assert rows("?region=KZ-11") == [("2026-02", "1", "1"), ("2026-03", "2", "1")]
+    assert rows("?region=KZ-11&tier=public") == [("2026-03", "1", "0")]
+    national = client.get("/stats/charts/cumulative.svg").data
+    public = client.get("/stats/charts/cumulative.svg?tier=public").data
+    assert national != public
+    html = client.get("/stats?tier=public&region=KZ-11").get_data(as_text=True)
+    assert "/stats/charts/cumulative.svg?" in html and "tier=public" in html
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_cumulative_note_is_translated(client, make_user, login, lang):
+    login(make_user(roles=["analyst"], locale=lang))
+    client.get(f"/lang/{lang}")
+    html = client.get("/stats", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert "the region and tier filters" not in html

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms.stats import rollups, services
-from lms.stats.models import CubeCount
+from lms.stats.models import CubeCount, Milestone
 from tests.stats.conftest import assert_counts_exact, merge_accounts
 
 
@@ -54,3 +55,18 @@ def test_check_and_rebuild_commands(app, session, make_user, make_course, comple
     assert result.exit_code == 1 and "stat_cube" in result.output
     assert runner.invoke(args=["stats", "rebuild"]).exit_code == 0
     assert runner.invoke(args=["stats", "check"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("field", "shift"), [
+    ("first_day", timedelta(days=1)), ("first_at", timedelta(hours=1)),
+    ("specialist_day", timedelta(days=-3)), ("specialist_at", timedelta(minutes=5))])
+def test_check_names_a_milestone_whose_date_differs(session, make_user, make_course, complete,
+                                                    field, shift):
+    _history(session, make_user, make_course, complete)
+    assert rollups.first_difference(session) is None
+    milestone = session.scalar(select(Milestone).where(Milestone.specialist_day.is_not(None))
+                               .order_by(Milestone.person_key).limit(1))
+    setattr(milestone, field, getattr(milestone, field) + shift)
+    session.flush()
+    difference = rollups.first_difference(session)
+    assert difference and field in difference and milestone.person_key in difference

@@ -1,9 +1,10 @@
-"""No suppressed value can be recovered from the row and column totals of its table.
+"""No suppressed value can be recovered, or narrowed to fewer than three values, from its table.
 
-A reader knows every shown cell, every total, that hidden cells are at least 1 (zeros
-are shown) and that cells marked "<10" are at most 9. For each hidden cell we minimise
-and maximise it under those constraints (the constraint matrix of a table with margins
-is totally unimodular, so the LP bounds are integers): recoverable iff min == max.
+The attacker reads the published marks: every shown cell and total exactly (zeros are
+shown), a "<10" cell is in [1, 9], an "x" cell is 10 or more (every 1..9 cell is "<10").
+For each hidden cell we minimise and maximise it under those bounds and the row and
+column sums (the constraint matrix of a table with margins is totally unimodular, so the
+LP bounds are integers). The attacker is written here from the marks, not from the module.
 """
 
 from __future__ import annotations
@@ -12,46 +13,84 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from lms.stats.exports import shown
 from lms.stats.suppression import suppress, with_margins
 
+COUNTS = [0, 0, 1, 2, 3, 5, 8, 9, 10, 11, 12, 15, 20, 30, 60]
 
-def recoverable(full: list[list[int]], grid) -> list[tuple[int, int]]:
-    hidden = sorted(grid.suppressed)
-    if not hidden:
-        return []
-    index = {p: i for i, p in enumerate(hidden)}
-    n_rows, n_cols = len(full), len(full[0])
-    a_eq, b_eq = [], []
+
+def published(full: list[list[int]]) -> list[list[int | str]]:
+    grid = suppress(full)
+    return [[shown(grid, r, c) for c in range(len(full[0]))] for r in range(len(full))]
+
+
+def attacker_lines(n_rows: int, n_cols: int):
     lines = [[(r, c) for c in range(n_cols)] for r in range(n_rows)] + [
         [(r, c) for r in range(n_rows)] for c in range(n_cols)]
-    for line in lines:
-        if len(line) < 2:
-            continue
-        # Each line: the interior members sum to its last member (the total).
-        row = np.zeros(len(hidden))
-        rhs = 0.0
+    return [line for line in lines if len(line) > 1]
+
+
+def ranges(table: list[list[int | str]]) -> dict[tuple[int, int], tuple[float, float]]:
+    """What the attacker can deduce about each hidden cell: (least, greatest)."""
+    n_rows, n_cols = len(table), len(table[0])
+    hidden = [(r, c) for r in range(n_rows) for c in range(n_cols)
+              if isinstance(table[r][c], str)]
+    if not hidden:
+        return {}
+    index = {p: i for i, p in enumerate(hidden)}
+    a_eq, b_eq = [], []
+    for line in attacker_lines(n_rows, n_cols):
+        row, rhs = np.zeros(len(hidden)), 0.0
         for k, (r, c) in enumerate(line):
-            sign = -1.0 if k == len(line) - 1 else 1.0
+            sign = -1.0 if k == len(line) - 1 else 1.0  # members add up to the last
             if (r, c) in index:
                 row[index[(r, c)]] += sign
             else:
-                rhs -= sign * full[r][c]
+                rhs -= sign * table[r][c]
         if row.any():
             a_eq.append(row)
             b_eq.append(rhs)
-    bounds = [(1, 9) if p in grid.primary else (1, None) for p in hidden]
-    exposed = []
+    mark_bounds = {"<10": (1, 9), "x": (10, None)}
+    bounds = [mark_bounds[table[r][c]] for r, c in hidden]
+    out = {}
     for i, p in enumerate(hidden):
         cost = np.zeros(len(hidden))
         cost[i] = 1
         low = linprog(cost, A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
         high = linprog(-cost, A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
-        assert low.status == 0
-        if high.status == 0 and abs(low.fun + high.fun) < 1e-6:
-            exposed.append(p)
-    return exposed
+        assert low.status == 0, "the marks contradict the totals"
+        out[p] = (low.fun, float("inf") if high.status == 3 else -high.fun)
+    return out
+
+
+def recoverable(full: list[list[int]]) -> list[tuple[int, int]]:
+    """Hidden cells the attacker pins to one value."""
+    return [p for p, (low, high) in ranges(published(full)).items() if high - low < 0.5]
+
+
+def too_narrow(full: list[list[int]]) -> list[tuple[int, int]]:
+    """Hidden cells the attacker narrows to fewer than three values."""
+    return [p for p, (low, high) in ranges(published(full)).items() if high - low < 1.5]
+
+
+def check_marks(full: list[list[int]]) -> None:
+    table = published(full)
+    for r, line in enumerate(full):
+        for c, v in enumerate(line):
+            if v == 0:
+                assert table[r][c] == 0
+            elif table[r][c] == "<10":
+                assert 1 <= v <= 9
+            elif table[r][c] == "x":
+                assert v >= 10
+            else:
+                assert table[r][c] == v
+                # A small cell may be shown only if it is the table's grand total.
+                assert v >= 10 or (r, c) == (len(full) - 1, len(line) - 1)
 
 
 def column(values: list[int]) -> list[list[int]]:
@@ -64,46 +103,67 @@ def column(values: list[int]) -> list[list[int]]:
     [9, 9, 200],  # two nines marked <10 would be pinned: a third is hidden
     [0, 5, 0, 40, 33],  # zeros shown, never used to hide
     [4, 0, 0],  # nothing else to hide: the table's total is hidden too
+    [1, 10],  # the auditor's case: "<10" + "x" = 11 gave 1 and 10
+    [3, 12, 500],
 ])
 def test_one_dimensional_tables(values):
     full = column(values)
-    grid = suppress(full)
-    assert all((r, 0) in grid.primary for r, v in enumerate(values) if 1 <= v <= 9)
-    assert all((r, 0) not in grid.suppressed for r, v in enumerate(values) if v == 0)
-    assert recoverable(full, grid) == []
+    check_marks(full)
+    assert recoverable(full) == []
+    assert too_narrow(full) == []
     if values == [4, 0, 0]:
-        assert (3, 0) in grid.suppressed
+        assert published(full)[3][0] == "<10"
+
+
+def test_auditor_one_dimensional_counter_example():
+    # Before: ["<10"], ["x"], [11]: the reader knew public = 1 and specialist = 10.
+    full = [[1], [10], [11]]
+    assert published(full)[2][0] != 11
+    assert recoverable(full) == [] and too_narrow(full) == []
+
+
+def test_auditor_two_dimensional_counter_example():
+    # Before: [["x", "<10", 12], ["x", "<10", 29], [30, 11, 41]] gave every hidden cell.
+    for interior in ([[10, 2], [20, 9]], [[1, 0], [10, 3], [25, 30]],
+                     [[20, 10], [1, 0], [15, 0], [0, 1], [1, 1]]):
+        full = with_margins(interior)
+        check_marks(full)
+        assert recoverable(full) == [], (interior, published(full))
+        assert too_narrow(full) == [], (interior, published(full))
 
 
 def test_zero_is_shown_and_the_total_never_hidden():
     full = column([0, 0, 3, 80])
-    grid = suppress(full)
-    assert (4, 0) not in grid.suppressed and (0, 0) not in grid.suppressed
+    table = published(full)
+    assert table[4][0] == 83 and table[0][0] == 0
 
 
 def test_two_dimensional_tables_random():
     rng = random.Random(7)
-    checked = 0
     for _ in range(60):
         rows, cols = rng.randint(2, 5), rng.randint(2, 4)
-        interior = [[rng.choice([0, 0, 1, 2, 3, 5, 8, 9, 12, 15, 30, 60]) for _ in range(cols)]
-                    for _ in range(rows)]
+        interior = [[rng.choice(COUNTS) for _ in range(cols)] for _ in range(rows)]
         full = with_margins(interior)
-        grid = suppress(full)
-        for r, line in enumerate(full):
-            for c, v in enumerate(line):
-                if 1 <= v <= 9 and (r, c) != (len(full) - 1, len(line) - 1):
-                    assert (r, c) in grid.suppressed
-        assert recoverable(full, grid) == [], (interior, sorted(grid.suppressed))
-        checked += 1
-    assert checked > 40
+        check_marks(full)
+        assert too_narrow(full) == [], (interior, published(full))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.integers(1, 6).flatmap(lambda rows: st.integers(1, 3).flatmap(
+    lambda cols: st.lists(st.lists(st.sampled_from(COUNTS), min_size=cols, max_size=cols),
+                          min_size=rows, max_size=rows))))
+def test_no_hidden_cell_can_be_pinned_or_narrowed(interior):
+    full = column([r[0] for r in interior]) if len(interior[0]) == 1 else with_margins(interior)
+    check_marks(full)
+    assert recoverable(full) == []
+    assert too_narrow(full) == []
 
 
 def test_every_line_has_none_or_at_least_two_hidden_cells():
     full = with_margins([[5, 40, 0], [30, 2, 70], [12, 13, 14]])
-    grid = suppress(full)
+    table = published(full)
     for r in range(len(full)):
-        assert sum((r, c) in grid.suppressed for c in range(len(full[0]))) != 1
+        assert sum(isinstance(table[r][c], str) for c in range(len(full[0]))) != 1
     for c in range(len(full[0])):
-        assert sum((r, c) in grid.suppressed for r in range(len(full))) != 1
-    assert recoverable(full, grid) == []
+        assert sum(isinstance(table[r][c], str) for r in range(len(full))) != 1
+    assert recoverable(full) == []
