@@ -1,7 +1,8 @@
 """Command line: ``python -m graders release ...`` and ``python -m graders grade ... --json``.
 
-Exit codes: 0 a result was produced (graded or failed); 2 an input is not a valid notebook
-or the source's nbgrader metadata is invalid; 3 no sandbox can be had. With ``--json``
+Exit codes: 0 a result was produced (graded or failed); 2 an input is not a valid notebook,
+the source's nbgrader metadata is invalid, or an ``LMS_GRADER_*`` setting is not usable;
+3 no sandbox can be had. With ``--json``
 standard output carries one JSON object and nothing else: everything any library or
 kernel might print goes to standard error.
 """
@@ -19,10 +20,20 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from graders.errors import InvalidNotebook, InvalidSource, NoSandbox
+from graders.errors import InvalidNotebook, InvalidSetting, InvalidSource, NoSandbox
 from graders.settings import GraderSettings
 
 DATA_FILE_LIMIT = 64 * 1024 * 1024  # bytes of data files copied beside a notebook
+GRADE_HELP = f"""\
+data files: every file beside SOURCE.ipynb (same folder, not sub-folders) that is
+not a notebook and whose name does not start with a dot is copied into the kernel's
+working directory, in name order, up to {DATA_FILE_LIMIT >> 20} MiB in all (later files are left
+out). Learner code can read every one of them: keep answer keys, solutions and
+other instructor-only files out of that folder.
+
+settings: LMS_GRADER_* variables (see graders/README.md); a value that cannot be
+used exits with code 2, as an invalid notebook does.
+"""
 
 
 def read_notebook(path: str) -> NotebookNode:
@@ -40,7 +51,10 @@ def read_notebook(path: str) -> NotebookNode:
 
 
 def data_files(source: str) -> dict[str, bytes]:
-    """The files beside a source notebook (not notebooks, not hidden): its data."""
+    """The files beside a source notebook (not notebooks, not hidden): its data.
+
+    Learner code can read all of them (see ``GRADE_HELP``).
+    """
     files, total = {}, 0
     for path in sorted(Path(source).resolve().parent.iterdir()):
         if not path.is_file() or path.suffix == ".ipynb" or path.name.startswith("."):
@@ -123,8 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("source", metavar="SOURCE.ipynb")
     release.add_argument("-o", "--output", required=True, metavar="STUDENT.ipynb")
     release.add_argument("--header", metavar="HEADER.ipynb")
-    grade = commands.add_parser("grade", help="autograde a submission against a source")
-    grade.add_argument("--source", required=True, metavar="SOURCE.ipynb")
+    grade = commands.add_parser(
+        "grade",
+        help="autograde a submission against a source",
+        description="Autograde SUBMISSION against the nbgrader source SOURCE.",
+        epilog=GRADE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grade.add_argument(
+        "--source",
+        required=True,
+        metavar="SOURCE.ipynb",
+        help="the nbgrader source notebook; the files beside it go with it (see below)",
+    )
     grade.add_argument("--submission", required=True, metavar="SUBMISSION.ipynb")
     grade.add_argument("--header", metavar="HEADER.ipynb")
     grade.add_argument("--json", action="store_true", help="print one JSON object")
@@ -135,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "release":
                 return _release(args)
             return _grade(args, real_stdout)
-        except InvalidNotebook as error:
+        except (InvalidNotebook, InvalidSetting) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         except InvalidSource as error:

@@ -28,7 +28,7 @@ from graders.kernels import KernelProvider, provider_for
 from graders.overwrite import _grade_id, sanitise, student_version
 from graders.release import GradedCell, graded_cells
 from graders.settings import GraderSettings
-from graders.tampering import TamperProbe, compare, source_flags
+from graders.tampering import TamperProbe, source_flags
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,20 @@ FLAGS = {
     "deleted-cell": "a graded or read-only cell was deleted (the master's was put back)",
     "unknown-grade-cell": "a cell claimed a grade id the assignment does not have (ignored)",
     "changed-cell-metadata": "nbgrader metadata (points, grade, type) was changed (ignored)",
-    "always-equal-object": "the code defines an object equal to anything",
+    "always-equal-object": "the code defines an object equal to anything (or never unequal)",
     "patched-builtins": "the code replaced builtins that tests rely on",
     "shadowed-builtins": "the code defined its own assert-related names (len, isinstance...)",
     "patched-traceback": "the code replaced IPython's error display or cell running",
     "patched-kernel": "the code replaced the kernel's execution or messaging",
     "patched-output": "the code replaced sys.stdout, sys.stderr or the display hook",
+    "patched-transformers": "the code changed how IPython reads test cells (input or AST "
+    "transformers, prefilter, compiler); undone before each test",
+    "patched-events": "the code registered its own cell event callbacks; removed before each test",
+    "patched-tracing": "the code set a trace or profile function or an audit hook",
+    "patched-code": "the code swapped a function's code object (__code__)",
     "forged-messages": "the kernel sent a second 'finished' for a cell (forged messages)",
+    "unconfirmed-cell": "the kernel stopped before confirming that a cell had finished; that "
+    "cell scored 0",
     "probe-failed": "the grader's check of the kernel after the run did not answer",
     "kernel-stopped": "the kernel died or hung; later cells were not run",
     "run-timeout": "the notebook ran past the whole-run time limit",
@@ -243,6 +250,7 @@ def grade(
     provider = kernel_provider or provider_for(settings)
     timings = {"prepare": time.monotonic() - started}
     hidden = any(c.has_hidden_tests for c in spec)
+    probe = TamperProbe()  # the scoring run's in-kernel guard
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -251,7 +259,7 @@ def grade(
                 if hidden
                 else None
             )
-            scoring = _run(provider, sanitised.graded, settings, files, TamperProbe())
+            scoring = _run(provider, sanitised.graded, settings, files, probe)
             feedback = shown.result() if shown is not None else scoring
     except NoSandbox:
         raise
@@ -277,9 +285,10 @@ def grade(
         timings["feedback_run"] = feedback.seconds
     if scoring.forged or (hidden and feedback.forged):
         flags.append("forged-messages")
-    if scoring.status == "completed":
-        flags += compare(scoring.probes.get("before"), scoring.probes.get("after"))
-    else:
+    if scoring.unconfirmed:
+        flags.append("unconfirmed-cell")
+    flags += probe.flags(completed=scoring.status == "completed")
+    if scoring.status != "completed":
         flags.append("kernel-stopped" if scoring.status == "stopped" else "run-timeout")
     timings["total"] = time.monotonic() - started
 

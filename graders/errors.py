@@ -1,4 +1,4 @@
-"""Errors of the grading engine; the CLI maps them to exit codes (2 input, 3 sandbox)."""
+"""Errors of the grading engine; the CLI maps them to exit codes (2 input or setting, 3 sandbox)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ class GraderError(Exception):
 
 class InvalidNotebook(GraderError):
     """An input is not a valid Jupyter notebook."""
+
+
+class InvalidSetting(GraderError, ValueError):
+    """An ``LMS_GRADER_*`` setting has a value the grader cannot use."""
 
 
 # What each problem code means, in English; the platform shows them in the user's language.

@@ -1,32 +1,49 @@
 """Run a notebook's code cells in a kernel, as nbgrader's Execute does, but never hang.
 
-Outputs are capped while they arrive (bytes per cell and per run): what is beyond the cap
-is dropped, not accumulated, and a note says so. A cell that runs too long is interrupted
-and errors (``CellTimeoutError``), and the next cells run if the kernel lives. A kernel that
-dies or ignores the interrupt ends the run: the cells not run get an error output, so no
-test cell can pass without having run.
+Outputs are capped while they arrive (``graders.kernel_io``). A cell that runs too long is
+interrupted and errors (``CellTimeoutError``), and the next cells run if the kernel lives. A
+kernel that dies or ignores the interrupt ends the run: the cells not run get an error
+output, so no test cell can pass without having run.
+
+In the scoring run (the one with a guard), a test cell's result counts only once the kernel
+has answered the grader's next request (sent with an id learner code cannot guess): code in
+the kernel can forge a cell's "finished" messages and then end its process, but it cannot
+answer a request it has not seen. The guard's checks go with those requests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import queue
+import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from nbformat.notebooknode import NotebookNode
-from nbformat.v4 import output_from_msg
+from nbgrader.utils import is_grade, is_solution
 
+from graders.kernel_io import (
+    CellOutputs,
+    Watch,
+    drain_shell,
+    error_output,
+    reply_of,
+    send_execute,
+    wait_idle,
+)
 from graders.kernels import KernelHandle
 from graders.settings import GraderSettings
 
-TRUNCATED = "\n[output truncated: more than {limit} bytes of output in {where}]\n"
+__all__ = ["Guard", "Run", "execute_notebook", "reply_of"]
+
+log = logging.getLogger(__name__)
+
 INTERRUPT_GRACE = 2.0  # seconds a kernel gets to answer an interrupt
-ERROR_FIELD_BYTES = 4096  # kept of an error's value and of each traceback line
-ALIVE_CHECK = 0.5
-SKIP_TAG = "skip-execution"  # seconds between checks that the kernel process lives
+SKIP_TAG = "skip-execution"
+UNCONFIRMED = (
+    "the kernel stopped before it confirmed that this cell had finished (it never took up "
+    "the next request), so the cell's result is not trusted"
+)
 
 
 @dataclass
@@ -39,238 +56,179 @@ class Run:
     probes: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     forged: bool = False  # the kernel answered a request twice
+    unconfirmed: bool = False  # a cell's result was dropped: the kernel never went on
 
 
-def _error(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(
-        output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
-    )
+def _autograded(cell: NotebookNode) -> bool:
+    """A test cell: its outputs decide a score."""
+    return bool(is_grade(cell)) and not is_solution(cell)
 
 
-def _size(output: NotebookNode) -> int:
-    if output.output_type == "stream":
-        return len(output.get("text", ""))
-    if output.output_type == "error":
-        return len(output.get("evalue", "")) + sum(len(x) for x in output.get("traceback", []))
-    data = output.get("data", {}).values()
-    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data)
+def _runnable(cell: NotebookNode) -> bool:
+    """A code cell that gets a request (as nbclient, and so nbgrader, decides)."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return cell.cell_type == "code" and bool(cell.source.strip()) and SKIP_TAG not in tags
 
 
-class _CellOutputs:
-    """The outputs of one cell, capped as they arrive."""
+class Guard(Protocol):
+    """The in-kernel checks of the scoring run (``graders.tampering.TamperProbe``)."""
 
-    def __init__(self, cell_limit: int, budget: list[int]) -> None:
-        self.outputs: list[NotebookNode] = []
-        self.cell_limit = cell_limit
-        self.budget = budget  # remaining bytes of the whole run, shared by every cell
-        self.used = 0
-        self.noted: set[str] = set()
-        self.clear_pending = False
+    failed: bool
+    before_print: dict[str, str] | None
 
-    def _room(self) -> int:
-        return max(0, min(self.cell_limit - self.used, self.budget[0]))
+    @property
+    def install(self) -> str: ...  # expression evaluated with the first request
+    @property
+    def install_from_source(self) -> str: ...  # the same, for a kernel of another Python
+    @property
+    def finish(self) -> str: ...  # expression evaluated after the last cell
 
-    def _take(self, n: int) -> None:
-        self.used += n
-        self.budget[0] -= n
-
-    def _note(self, name: str = "stdout") -> None:
-        if name in self.noted:
-            return
-        self.noted.add(name)
-        where = "this cell" if self.used >= self.cell_limit else "this run"
-        limit = self.cell_limit if where == "this cell" else "the run's"
-        text = TRUNCATED.format(limit=limit, where=where)
-        self.outputs.append(NotebookNode(output_type="stream", name=name, text=text))
-
-    def add(self, output: NotebookNode) -> None:
-        if self.clear_pending:
-            self.outputs, self.clear_pending = [], False
-        if output.output_type == "error":
-            # Errors decide scores: always kept, but trimmed.
-            output.evalue = output.get("evalue", "")[:ERROR_FIELD_BYTES]
-            output.traceback = [x[:ERROR_FIELD_BYTES] for x in output.get("traceback", [])[:100]]
-            self.outputs.append(output)
-            return
-        if output.output_type == "execute_result":
-            # A test's last value can be partial credit: it is kept (short), whatever the cap.
-            text = output.get("data", {}).get("text/plain", "")
-            text = "".join(text) if isinstance(text, list) else str(text)
-            if _size(output) > self._room():
-                output.data = {"text/plain": text[:ERROR_FIELD_BYTES]}
-            self._take(min(self._room(), _size(output)))
-            self.outputs.append(output)
-            return
-        size, room = _size(output), self._room()
-        if output.output_type == "stream":
-            text = output.get("text", "")
-            kept = text[:room]
-            self._take(len(kept))
-            if kept:
-                last = self.outputs[-1] if self.outputs else None
-                if last is not None and last.output_type == "stream" and last.name == output.name:
-                    last.text += kept
-                else:
-                    output.text = kept
-                    self.outputs.append(output)
-            if len(kept) < len(text):
-                # stderr must stay visible to scoring even when its text is dropped.
-                self._note(output.name)
-            return
-        if size > room:
-            self._note()
-            return
-        self._take(size)
-        self.outputs.append(output)
-
-    def clear(self, wait: bool) -> None:
-        if wait:
-            self.clear_pending = True
-        else:
-            self.outputs = []
+    def before(self, cell: NotebookNode) -> str | None: ...
+    def took(self, result: Any) -> bool: ...
+    def took_install(self, result: Any) -> None: ...
+    def took_finish(self, result: Any) -> None: ...
 
 
-class _Watch:
-    """A real kernel answers each request once: a second idle or reply means forged messages.
+class _Runner:
+    """One run: the cells in order, each result trusted only once the kernel took up a later
+    request (learner code can forge a cell's "finished" messages, but cannot know the id of
+    the request that comes next), and the guard's checks evaluated between cells."""
 
-    What arrives late for a finished cell and decides scores (errors, stderr, an error
-    reply) is still added to that cell, so a forged early "finished" earns nothing.
-    """
+    def __init__(
+        self,
+        nb: NotebookNode,
+        handle: KernelHandle,
+        settings: GraderSettings,
+        deadline: float,
+        guard: Guard | None,
+    ) -> None:
+        self.handle, self.settings, self.deadline, self.guard = handle, settings, deadline, guard
+        self.confirming = guard is not None  # the scoring run: results must be confirmed
+        self.run = Run(notebook=nb)
+        self.budget = [settings.output_total_bytes]
+        self.watch = Watch()
+        self.pending: tuple[int, NotebookNode] | None = None  # scored, not yet confirmed
+        self.owed: str | None = None  # a check that must answer before the next cell runs
+        self.checks: dict[int, str] = {}  # cell position -> expression evaluated before it
 
-    def __init__(self) -> None:
-        self.done: dict[str, NotebookNode] = {}  # msg_id -> its cell
-        self.forged = False
+    def _request(self, code: str, *, silent: bool, expressions: dict[str, str]) -> str:
+        return send_execute(self.handle, code, silent=silent, expressions=expressions)
 
-    def late(self, msg: dict, *, shell: bool) -> None:
-        cell = self.done.get(msg["parent_header"].get("msg_id"))
-        if cell is None:
-            return
-        kind, content = msg["msg_type"], msg["content"]
-        if shell or (kind == "status" and content.get("execution_state") == "idle"):
-            self.forged = True
-        ename = str(content.get("ename"))
-        shown = any(o.output_type == "error" and o.get("ename") == ename for o in cell.outputs)
-        if shell and content.get("status") == "error" and not shown:
-            cell.outputs.append(_error(ename, str(content.get("evalue"))))
-        elif kind == "error" or (kind == "stream" and content.get("name") == "stderr"):
-            late = output_from_msg(msg)
-            if kind == "stream":
-                late.text = late.text[:ERROR_FIELD_BYTES]
+    def _confirm(self, msg_id: str) -> None:
+        if self.pending is not None and msg_id in self.watch.acked:
+            self.pending = None
+
+    def _side_request(self, expressions: dict[str, str], timeout: float) -> dict[str, Any]:
+        """An empty, silent request; its user_expressions results ({} if it did not answer)."""
+        msg_id = self._request("", silent=True, expressions=expressions)
+        reply = reply_of(self.handle, msg_id, timeout, self.watch)
+        self._confirm(msg_id)
+        return (reply or {}).get("user_expressions") or {}
+
+    def _left(self, cap: float) -> float:
+        return min(cap, max(0.1, self.deadline - time.monotonic()))
+
+    def execute(self) -> Run:
+        started = time.monotonic()
+        cells = self.run.notebook.cells
+        order = [i for i, c in enumerate(cells) if _runnable(c)]
+        runnable = set(order)
+        following = dict(zip(order, order[1:], strict=False))
+        if self.guard is not None:
+            self._install(cells, order)
+        for position, cell in enumerate(cells):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs = []
+            cell.execution_count = None
+            if self.run.status != "completed":
+                cell.outputs.append(error_output("CellNotRun", self.run.reason))
+                continue
+            if position not in runnable:
+                continue  # empty or skip-execution: not run, as nbclient does
+            if self.deadline - time.monotonic() <= 0:
+                self.run.status, self.run.reason = "timeout", "whole-run time limit reached"
+                cell.outputs.append(error_output("CellNotRun", self.run.reason))
+                continue
+            if (self.owed is not None or self.pending is not None) and not self._between(position):
+                cell.outputs.append(error_output("CellNotRun", self.run.reason))
+                continue
+            check = self.checks.get(following.get(position, -1))
+            if self.confirming and _autograded(cell):
+                # Its score counts: the request after it, answered before the next cell is
+                # sent, proves it was over (and carries the check for the next cell).
+                if self._cell(position, cell, None):
+                    self.pending, self.owed = (position, cell), check
             else:
-                late.traceback = [x[:ERROR_FIELD_BYTES] for x in late.traceback[:100]]
-            cell.outputs.append(late)
+                self._cell(position, cell, check)
+        self._finish()
+        self.run.forged = self.watch.forged
+        self.run.seconds = time.monotonic() - started
+        return self.run
 
+    def _install(self, cells: list[NotebookNode], order: list[int]) -> None:
+        assert self.guard is not None
+        checks = {i: self.guard.before(cells[i]) for i in order}
+        first = checks.get(order[0]) if order else None
+        expressions = {"install": self.guard.install} | ({"check": first} if first else {})
+        results = self._side_request(expressions, self._left(self.settings.cell_timeout))
+        self.guard.took_install(results.get("install"))
+        if self.guard.before_print is None:
+            expressions["install"] = self.guard.install_from_source
+            results = self._side_request(expressions, self._left(self.settings.cell_timeout))
+            self.guard.took_install(results.get("install"))
+        if self.guard.before_print is None:
+            # Nothing of the learner's has run yet: the platform's fault, not the learner's.
+            log.warning("the grader's guard could not be installed in the kernel")
+            self.guard = None
+            return
+        self.checks = {i: e for i, e in checks.items() if e}
+        if first and not self.guard.took(results.get("check")):
+            self.owed = first
 
-def _drain_shell(
-    handle: KernelHandle, msg_id: str, timeout: float, watch: _Watch | None = None
-) -> dict | None:
-    end = time.monotonic() + timeout
-    while True:
-        remaining = end - time.monotonic()
-        if remaining <= 0:
-            return None
-        try:
-            msg = handle.kc.get_shell_msg(timeout=remaining)
-        except queue.Empty:
-            return None
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return msg["content"]
-        if watch is not None:
-            watch.late(msg, shell=True)
-
-
-def _wait_idle(
-    handle: KernelHandle,
-    msg_id: str,
-    sink: _CellOutputs | None,
-    timeout: float,
-    watch: _Watch | None = None,
-) -> bool:
-    """Collect iopub messages of ``msg_id`` until the kernel is idle; False on timeout/death."""
-    end = time.monotonic() + timeout
-    next_alive_check = time.monotonic() + ALIVE_CHECK
-    while True:
-        now = time.monotonic()
-        if now >= end:
-            return False
-        try:
-            msg = handle.kc.get_iopub_msg(timeout=min(end - now, ALIVE_CHECK))
-        except queue.Empty:
-            msg = None
-        if time.monotonic() >= next_alive_check:
-            next_alive_check = time.monotonic() + ALIVE_CHECK
-            if not handle.km.is_alive():
-                return False
-        if msg is None:
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            if watch is not None:
-                watch.late(msg, shell=False)
-            continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "status" and content.get("execution_state") == "idle":
+    def _between(self, position: int) -> bool:
+        """The request owed before cell ``position``: the guard's check, and the proof that the
+        last scored cell was over. False stops the run (and that cell's result goes)."""
+        owed, self.owed = self.owed, None
+        results = self._side_request(
+            {"check": owed} if owed else {}, self._left(self.settings.cell_timeout)
+        )
+        checked = owed is None or (self.guard is not None and self.guard.took(results.get("check")))
+        if checked and self.pending is None:
             return True
-        if sink is None:
-            continue
-        if kind == "clear_output":
-            sink.clear(bool(content.get("wait")))
-        elif kind in ("stream", "display_data", "execute_result", "error"):
-            sink.add(output_from_msg(msg))
+        self.run.status = "stopped"
+        if not self.handle.km.is_alive():
+            self.run.reason = (
+                f"the kernel died before cell {position + 1} (out of memory, or the code "
+                "ended its own process)"
+            )
+        elif not checked:
+            if self.guard is not None:
+                self.guard.failed = True
+            self.run.reason = (
+                f"the kernel did not answer the grader's check before cell {position + 1}"
+            )
+        else:
+            self.run.reason = f"the kernel did not take up the request before cell {position + 1}"
+        return False
 
-
-def reply_of(
-    handle: KernelHandle, msg_id: str, timeout: float, watch: _Watch | None = None
-) -> dict | None:
-    """The execute_reply content of a grader request whose output is not kept."""
-    if not _wait_idle(handle, msg_id, None, timeout, watch):
-        return None
-    return _drain_shell(handle, msg_id, 1.0, watch)
-
-
-def execute_notebook(
-    nb: NotebookNode,
-    handle: KernelHandle,
-    *,
-    settings: GraderSettings,
-    deadline: float,
-    probe: Any = None,
-) -> Run:
-    """Execute every code cell of ``nb`` in place; ``probe`` (if given) runs before and after."""
-    started = time.monotonic()
-    run = Run(notebook=nb)
-    budget = [settings.output_total_bytes]
-    watch = _Watch()
-    if probe is not None:
-        run.probes["before"] = probe.collect(handle, timeout=max(0.1, deadline - time.monotonic()))
-    for position, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        cell.outputs = []
-        cell.execution_count = None
-        if run.status != "completed":
-            cell.outputs.append(_error("CellNotRun", run.reason))
-            continue
-        if not cell.source.strip() or SKIP_TAG in cell.get("metadata", {}).get("tags", []):
-            continue  # as nbclient (and so nbgrader) does
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            run.status, run.reason = "timeout", "whole-run time limit reached"
-            cell.outputs.append(_error("CellNotRun", run.reason))
-            continue
-        limit = min(settings.cell_timeout, remaining)
-        sink = _CellOutputs(settings.output_cell_bytes, budget)
-        msg_id = handle.kc.execute(
-            cell.source, store_history=True, allow_stdin=False, stop_on_error=False
+    def _cell(self, position: int, cell: NotebookNode, check: str | None) -> bool:
+        """Run one cell; True when the kernel said it finished (idle and a reply)."""
+        settings, handle, run = self.settings, self.handle, self.run
+        limit = min(settings.cell_timeout, self.deadline - time.monotonic())
+        sink = CellOutputs(settings.output_cell_bytes, self.budget)
+        msg_id = self._request(
+            cell.source, silent=False, expressions={"check": check} if check else {}
         )
         cell_end = time.monotonic() + limit
-        finished = _wait_idle(handle, msg_id, sink, limit, watch)
+        finished = wait_idle(handle, msg_id, sink, limit, self.watch)
         if not finished and handle.km.is_alive():
             timed_out_whole = limit < settings.cell_timeout
             with contextlib.suppress(Exception):  # as if the kernel ignored it
                 handle.km.interrupt_kernel()
-            finished = _wait_idle(handle, msg_id, sink, INTERRUPT_GRACE, watch)
+            finished = wait_idle(handle, msg_id, sink, INTERRUPT_GRACE, self.watch)
             sink.outputs.append(
-                _error(
+                error_output(
                     "CellTimeoutError",
                     f"the cell ran longer than {settings.cell_timeout:g} seconds and was stopped",
                 )
@@ -284,7 +242,9 @@ def execute_notebook(
                     f"cell {position + 1} ran past its time limit and ignored the interrupt"
                 )
         elif not finished:
-            sink.outputs.append(_error("DeadKernelError", "the kernel died running this cell"))
+            sink.outputs.append(
+                error_output("DeadKernelError", "the kernel died running this cell")
+            )
             run.status = "stopped"
             run.reason = (
                 f"the kernel died while running cell {position + 1} (out of memory, "
@@ -294,12 +254,12 @@ def execute_notebook(
             # Idle is not enough: the cell is over when the kernel replies (the reply says
             # whether it failed), within the cell's time.
             wait = max(1.0, cell_end - time.monotonic())
-            reply = _drain_shell(handle, msg_id, wait, watch) or {
+            reply = drain_shell(handle, msg_id, wait, self.watch) or {
                 "status": "error",
                 "ename": "NoReply",
                 "evalue": "the kernel did not confirm that this cell finished",
             }
-            watch.done[msg_id] = cell
+            self.watch.done[msg_id] = cell
             cell.execution_count = reply.get("execution_count")
             if reply.get("status") == "error":
                 # As nbgrader's Execute: an error the kernel did not display still counts.
@@ -308,11 +268,43 @@ def execute_notebook(
                     for o in sink.outputs
                 )
                 if not recorded:
-                    sink.add(_error(str(reply.get("ename", "Error")), str(reply.get("evalue", ""))))
+                    sink.add(
+                        error_output(str(reply.get("ename", "Error")), str(reply.get("evalue", "")))
+                    )
+            answer = (reply.get("user_expressions") or {}).get("check")
+            if check and self.guard is not None and not self.guard.took(answer):
+                self.owed = check  # e.g. the cell failed: its user_expressions are skipped
         cell.outputs = sink.outputs
-    if probe is not None and run.status == "completed":
-        remaining = max(1.0, deadline - time.monotonic())
-        run.probes["after"] = probe.collect(handle, timeout=min(remaining, 5.0), watch=watch)
-    run.forged = watch.forged
-    run.seconds = time.monotonic() - started
-    return run
+        return finished
+
+    def _finish(self) -> None:
+        """A last round trip: the guard's final look, and proof the last scored cell was over."""
+        if not self.confirming:
+            return
+        if self.run.status == "completed":
+            expressions = {"finish": self.guard.finish} if self.guard is not None else {}
+            results = self._side_request(expressions, self._left(5.0))
+            # A dead kernel is reported as such, not also as a check that did not answer.
+            if self.guard is not None and (results or self.handle.km.is_alive()):
+                self.guard.took_finish(results.get("finish"))
+        if self.pending is None or self.run.status == "timeout":
+            return  # a run past its time limit scores nothing anyway
+        position, cell = self.pending
+        cell.outputs.append(error_output("UnconfirmedCellError", UNCONFIRMED))
+        self.run.unconfirmed = True
+        self.run.status = "stopped"
+        self.run.reason = (
+            f"the kernel stopped before it confirmed that cell {position + 1} had finished"
+        )
+
+
+def execute_notebook(
+    nb: NotebookNode,
+    handle: KernelHandle,
+    *,
+    settings: GraderSettings,
+    deadline: float,
+    probe: Guard | None = None,
+) -> Run:
+    """Execute every code cell of ``nb`` in place; ``probe`` (if given) guards the run."""
+    return _Runner(nb, handle, settings, deadline, probe).execute()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+
+from graders.errors import InvalidSetting
+
+# Fields that may be 0; every other number must be above 0.
+MAY_BE_ZERO = {"pool_size"}
 
 
 @dataclass(frozen=True)
@@ -34,16 +40,15 @@ class GraderSettings:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for field in fields(cls):
-            raw = env.get(f"LMS_GRADER_{field.name.upper()}")
+            name = f"LMS_GRADER_{field.name.upper()}"
+            raw = env.get(name)
             if raw is None or raw == "":
                 continue
             default = field.default
             if isinstance(default, bool):
                 values[field.name] = raw.lower() in {"1", "true", "yes", "on"}
-            elif isinstance(default, int):
-                values[field.name] = int(raw)
-            elif isinstance(default, float):
-                values[field.name] = float(raw)
+            elif isinstance(default, int | float):
+                values[field.name] = _number(name, raw, type(default), field.name in MAY_BE_ZERO)
             else:
                 values[field.name] = raw
         return cls(**values)  # type: ignore[arg-type]
@@ -56,3 +61,16 @@ class GraderSettings:
 
     def with_(self, **changes: object) -> GraderSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _number(name: str, raw: str, kind: type, zero_ok: bool) -> int | float:
+    """``raw`` as a positive int or float, else ``InvalidSetting`` naming the variable."""
+    what = "a whole number" if kind is int else "a number"
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise InvalidSetting(f"{name} must be {what}, not {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        floor = "0 or more" if zero_ok else "more than 0"
+        raise InvalidSetting(f"{name} must be {floor}, not {raw!r}")
+    return value

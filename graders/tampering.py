@@ -1,22 +1,31 @@
-"""Detecting code that patches the test machinery, for an instructor's review (not blocking).
+"""Detecting code that patches the test machinery, and undoing what can be undone.
 
-In the kernel: a fingerprint of the builtins tests rely on, IPython's traceback display,
-``sys.excepthook`` and the standard streams is taken before the learner's cells run and
-again after; the grader keeps the first one outside the kernel and compares. The probe's
-output never reaches the learner (it runs in the scoring kernel, silently). In the
-source: classes whose ``__eq__`` always returns True (or ``__ne__`` always False).
+In the kernel (``kernel_guard.py``, sent there): a fingerprint of the builtins tests rely
+on, IPython's traceback display, ``sys.excepthook`` and the standard streams is taken before
+the learner's cells run and again after; the grader keeps the first one outside the kernel
+and compares. How IPython reads and runs a cell (transformers, events, trace functions, the
+machinery's methods) is put back before every instructor cell that follows a learner cell,
+and what had to be put back is flagged; classes of the learner's whose instances equal an
+unrelated object are flagged. The guard's output never reaches the learner (it runs in the
+scoring kernel, silently). In the source: classes whose ``__eq__`` always returns True (or
+``__ne__`` always False). Flags ask a person to look; they change no score.
 """
 
 from __future__ import annotations
 
 import ast
+import binascii
+import functools
 import json
+import marshal
+import secrets
+import zlib
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
 from typing import Any
 
 from nbformat.notebooknode import NotebookNode
-
-from graders.execute import reply_of
-from graders.kernels import KernelHandle
+from nbgrader.utils import is_locked
 
 # Names a test cell uses that, shadowed in the learner's namespace, change what it checks.
 SHADOW_WATCH = (
@@ -55,70 +64,113 @@ WATCHED_BUILTINS = SHADOW_WATCH + (
     "NameError",
 )
 
-_FINGERPRINT = """
-def _oqu_fingerprint():
-    import builtins, sys, json
-    import IPython.core.interactiveshell as _ish
-    def fp(o):
-        t = type(o)
-        name = getattr(o, "__qualname__", None) or getattr(o, "__name__", None)
-        return "%s.%s|%s|%s|%d" % (t.__module__, t.__qualname__, getattr(o, "__module__", None),
-                                   name, id(o))
-    r = {}
-    for n in __BUILTINS__:
-        r["builtins." + n] = fp(builtins.__dict__.get(n))
-    shell = get_ipython()
-    for n in ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell",
-              "run_cell_async", "run_ast_nodes", "run_code", "_get_exc_info"):
-        r["shell." + n] = fp(getattr(type(shell), n, None))
-        r["shell-instance." + n] = str(n in vars(shell))
-    kernel = getattr(shell, "kernel", None)
-    for n in ("do_execute", "execute_request", "send_response", "_publish_execute_input"):
-        r["kernel." + n] = fp(getattr(type(kernel), n, None))
-        r["kernel-instance." + n] = str(n in vars(kernel)) if kernel is not None else ""
-    handlers = getattr(kernel, "shell_handlers", {})
-    r["kernel.handler"] = fp(handlers.get("execute_request"))
-    session = getattr(kernel, "session", None)
-    r["session.send"] = fp(getattr(type(session), "send", None))
-    r["session-instance.send"] = str("send" in vars(session)) if session is not None else ""
-    r["InteractiveShell.showtraceback"] = fp(_ish.InteractiveShell.showtraceback)
-    r["InteractiveShell._showtraceback"] = fp(_ish.InteractiveShell._showtraceback)
-    r["sys.excepthook"] = fp(sys.excepthook)
-    r["sys.stdout"] = fp(sys.stdout)
-    r["sys.stderr"] = fp(sys.stderr)
-    r["sys.displayhook"] = fp(sys.displayhook)
-    r["shadowed"] = ",".join(sorted(n for n in __SHADOW__ if n in shell.user_ns))
-    return json.dumps(r)
-""".replace("__BUILTINS__", repr(WATCHED_BUILTINS)).replace("__SHADOW__", repr(SHADOW_WATCH))
+GUARD_FILENAME = "<oqu-grader-guard>"
+# Runs in the fresh kernel before any cell: the guard in a private namespace, so nothing of
+# the learner's (there is nothing yet) plays a part; later calls go through ``sys``.
+_INSTALL = "(lambda g: (exec(%s, g), g['install'](%r, %r, %r))[1])({'__name__': '_oqu_guard'})"
+# The guard goes as compressed bytecode: a small message, loaded in well under a millisecond
+# where compiling the source takes tens of them in a busy sandbox. A kernel of another
+# Python version refuses it, and then gets the source.
+_FROM_BYTECODE = (
+    "__import__('marshal').loads(__import__('zlib').decompress(__import__('binascii')"
+    ".a2b_base64(%r))) if __import__('importlib.util').util.MAGIC_NUMBER.hex() == %r "
+    "else 'raise ImportError(\"the guard was compiled by another Python\")'"
+)
+_FROM_SOURCE = "compile(%r, %r, 'exec')"
 
-# One expression, evaluated by the kernel after the code above; defined in a private
-# namespace, so the learner's names play no part in it.
-_EXPRESSION = "(lambda g: (exec(%r, g), g['_oqu_fingerprint']())[1])({'get_ipython': get_ipython})"
+
+@functools.cache
+def _guard_code() -> tuple[str, str, str]:
+    """The guard's source, its compressed bytecode (base64) and this Python's magic (hex)."""
+    source = (Path(__file__).parent / "kernel_guard.py").read_text(encoding="utf-8")
+    code = zlib.compress(marshal.dumps(compile(source, GUARD_FILENAME, "exec")), 9)
+    return source, binascii.b2a_base64(code, newline=False).decode(), MAGIC_NUMBER.hex()
+
+
+def _decode(result: Any) -> Any:
+    """The JSON a guard method returned, from a user_expressions entry; None if it failed."""
+    try:
+        if result.get("status") != "ok":
+            return None
+        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+    except Exception:  # noqa: BLE001 - a broken answer is itself a finding
+        return None
 
 
 class TamperProbe:
-    """Takes the in-kernel fingerprint; ``flags(before, after)`` names what changed."""
+    """The scoring run's guard, seen from the grader.
 
-    expression = _EXPRESSION % _FINGERPRINT
+    ``install`` (or, for a kernel of another Python, ``install_from_source``) goes with the
+    first request and gives the ``before`` fingerprint; ``before(cell)`` names what to
+    evaluate in the kernel just before ``cell`` runs (a mark before the first learner cell, a
+    restore before every locked cell after it); ``took`` reads the answer; ``finish`` is
+    evaluated after the last cell. ``flags`` says what was found.
+    """
 
-    def collect(
-        self, handle: KernelHandle, *, timeout: float, watch: Any = None
-    ) -> dict[str, str] | None:
-        msg_id = handle.kc.execute(
-            "",
-            silent=True,
-            store_history=False,
-            allow_stdin=False,
-            user_expressions={"oqu": self.expression},
-        )
-        reply = reply_of(handle, msg_id, timeout, watch)
-        try:
-            result = reply["user_expressions"]["oqu"]  # type: ignore[index]
-            if result.get("status") != "ok":
+    def __init__(self) -> None:
+        self.key = "_oqu_guard_" + secrets.token_hex(8)
+        self.found: set[str] = set()
+        self.before_print: dict[str, str] | None = None
+        self.after_print: dict[str, str] | None = None
+        self.failed = False  # a check the kernel should have answered did not
+        self._learner_seen = False
+
+    @property
+    def install(self) -> str:
+        _, code, magic = _guard_code()
+        return _INSTALL % (_FROM_BYTECODE % (code, magic), self.key, WATCHED_BUILTINS, SHADOW_WATCH)
+
+    @property
+    def install_from_source(self) -> str:
+        source = _guard_code()[0]
+        loader = _FROM_SOURCE % (source, GUARD_FILENAME)
+        return _INSTALL % (loader, self.key, WATCHED_BUILTINS, SHADOW_WATCH)
+
+    def _call(self, method: str) -> str:
+        # Through sys, never the learner's namespace: only ``__import__`` is looked up there.
+        return f"__import__('sys').{self.key}.{method}()"
+
+    @property
+    def finish(self) -> str:
+        return self._call("finish")
+
+    def before(self, cell: NotebookNode) -> str | None:
+        """What to evaluate right before ``cell`` (in the order cells run), if anything."""
+        if not is_locked(cell):
+            if self._learner_seen:
                 return None
-            return json.loads(ast.literal_eval(result["data"]["text/plain"]))
-        except Exception:  # noqa: BLE001 - a broken probe is itself a finding
-            return None
+            self._learner_seen = True
+            return self._call("mark")
+        return self._call("restore") if self._learner_seen else None
+
+    def took(self, result: Any) -> bool:
+        """Read the answer to a mark or restore; False when it did not come."""
+        value = _decode(result)
+        if isinstance(value, list):
+            self.found.update(str(v) for v in value)
+            return True
+        return isinstance(value, dict) and value.get("marked") is True
+
+    def took_install(self, result: Any) -> None:
+        value = _decode(result)
+        self.before_print = value if isinstance(value, dict) else None
+
+    def took_finish(self, result: Any) -> None:
+        value = _decode(result)
+        if not isinstance(value, dict) or not isinstance(value.get("fingerprint"), dict):
+            self.failed = True
+            return
+        self.after_print = value["fingerprint"]
+        self.found.update(str(v) for v in value.get("found", []))
+
+    def flags(self, *, completed: bool) -> list[str]:
+        """Every flag the guard earned; the before/after comparison only for a completed run."""
+        flags = set(self.found)
+        if completed:
+            flags.update(compare(self.before_print, self.after_print))
+        if self.failed and self.before_print is not None:
+            flags.add("probe-failed")
+        return sorted(flags)
 
 
 def compare(before: dict[str, str] | None, after: dict[str, str] | None) -> list[str]:

@@ -83,10 +83,12 @@ def inprocess(monkeypatch, capfd, *args: str, **env: str) -> tuple[int, str, str
 
 def test_a_failed_grade_still_exits_0_with_a_reason(files, monkeypatch, capfd):
     nb = nbformat.read(files["submission"], as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(5)"))
+    # A cell far longer than the run's limit; the limit leaves a loaded machine time to start
+    # the kernel, so only the sleeping cell can be what runs out of it.
+    nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
     nbformat.write(nb, files["submission"])
     args = ("grade", "--source", str(files["source"]), "--submission", str(files["submission"]))
-    code, out, err = inprocess(monkeypatch, capfd, *args, "--json", LMS_GRADER_RUN_TIMEOUT="1")
+    code, out, err = inprocess(monkeypatch, capfd, *args, "--json", LMS_GRADER_RUN_TIMEOUT="4")
     assert code == 0, err
     data = json.loads(out)
     assert data["status"] == "failed" and data["score"] == 0
@@ -153,3 +155,22 @@ def test_no_sandbox_exits_3_with_how_to_fix_it(files, monkeypatch, capsys):
     assert code == 3
     err = capsys.readouterr().err
     assert "apt-get install bubblewrap" in err and "LMS_GRADER_SANDBOX=off" in err
+
+
+def test_an_unusable_setting_exits_2_naming_it(files):
+    args = ("grade", "--source", str(files["source"]), "--submission", str(files["submission"]))
+    done = cli(*args, "--json", LMS_GRADER_MEMORY_MB="lots")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "LMS_GRADER_MEMORY_MB must be a whole number, not 'lots'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_grade_help_says_the_files_beside_the_source_reach_the_learner(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["grade", "--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "every file beside SOURCE.ipynb" in text
+    assert "Learner code can read every one of them" in text
+    assert "instructor-only files out of that folder" in text

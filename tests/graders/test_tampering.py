@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from nbformat import v4
 
 from graders.release import release_notebook
 from graders.tampering import always_equal_classes
@@ -33,6 +34,8 @@ def plain():
         ),
         ("import sys, io\nsys.stderr = io.StringIO()", "patched-output"),
         ("def isinstance(a, b):\n    return True", "shadowed-builtins"),
+        ("def other(a, b):\n    return 0\n\nother.__code__ = add.__code__", "patched-code"),
+        ("import sys\nsys.addaudithook(lambda event, args: None)", "patched-tracing"),
     ],
 )
 def test_patching_the_test_machinery_is_flagged(plain, grade_it, attack, flag):
@@ -116,3 +119,65 @@ def test_forged_finished_messages_earn_nothing_and_are_flagged(plain, grade_it):
     result = grade_it(plain.master, solve(plain.student, {"answer": FORGE}))
     assert by_id(result)["test_add"].score == 0.0
     assert "forged-messages" in result.flags
+
+
+FORGE_AND_DIE = """def _done_and_die():
+    import os, time
+    k = get_ipython().kernel
+    parent = k.get_parent()
+    # "Finished, all well" for the request being run, though the test has not ended.
+    k.session.send(k.iopub_socket, "status", {{"execution_state": "idle"}}, parent=parent,
+                   ident=k._topic("status"))
+    k.session.send(k.shell_stream, "execute_reply", {{"status": "ok", "execution_count": 7,
+                   "user_expressions": {{}}, "payload": []}}, parent=parent,
+                   ident=k._parent_ident["shell"])
+    # And "busy" for the requests that come next, if their ids can be guessed.
+    prefix, _, number = parent["header"]["msg_id"].rpartition("_")
+    for step in range(1, 8) if number.isdigit() else ():
+        header = dict(parent["header"], msg_id=f"{{prefix}}_{{int(number) + step}}")
+        k.session.send(k.iopub_socket, "status", {{"execution_state": "busy"}},
+                       parent={{"header": header}}, ident=k._topic("status"))
+    time.sleep({sleep})
+    os._exit(0)
+
+def add(a, b):
+    if {cannot_answer}:
+        _done_and_die()
+    return {answer}
+"""
+
+
+def forge_and_die(*, cannot_answer: str, answer: str = "a + b", sleep: float = 1.0) -> str:
+    return FORGE_AND_DIE.format(cannot_answer=cannot_answer, answer=answer, sleep=sleep)
+
+
+def test_a_forged_finish_then_death_earns_nothing(plain, grade_it):
+    # The kernel never takes up the next request, so the forged "finished" is not trusted.
+    wrong = forge_and_die(cannot_answer="(a, b) == (1, 2)", answer="a - b")
+    result = grade_it(plain.master, solve(plain.student, {"answer": wrong}))
+    assert by_id(result)["test_add"].score == 0.0
+    assert {"unconfirmed-cell", "kernel-stopped"} <= set(result.flags)
+
+
+def test_a_forged_finish_in_the_last_cell_earns_nothing(grade_it):
+    released = release_notebook(source_notebook(hidden=True))
+    partial = forge_and_die(cannot_answer="a + b not in (3, 4)")
+    result = grade_it(released.master, solve(released.student, {"answer": partial}))
+    assert by_id(result)["test_add"].score == 1.0  # really passed, and confirmed
+    assert by_id(result)["test_hidden"].score == 0.0  # the last code cell
+    assert "unconfirmed-cell" in result.flags
+
+
+def test_a_forged_finish_and_a_kernel_that_stays_busy_earns_nothing(plain, grade_it):
+    wrong = forge_and_die(cannot_answer="(a, b) == (1, 2)", answer="a - b", sleep=60)
+    result = grade_it(plain.master, solve(plain.student, {"answer": wrong}))
+    assert by_id(result)["test_add"].score == 0.0
+    assert "unconfirmed-cell" in result.flags
+
+
+def test_a_crash_in_a_later_cell_keeps_the_points_earned_before_it(plain, grade_it):
+    nb = solve(plain.student, {"answer": RIGHT})
+    nb.cells.insert(3, v4.new_code_cell("import os\nos._exit(1)"))  # after test_add
+    result = grade_it(plain.master, nb)
+    assert by_id(result)["test_add"].score == 1.0
+    assert "kernel-stopped" in result.flags and "unconfirmed-cell" not in result.flags
