@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,15 @@ from lms.courses.models import Course, Tier
 from lms.stats import services as stats
 
 BASE_URL = "https://oqu.example.kz"
+
+
+def b64(data: bytes) -> str:
+    """Base64url without padding, as JWTs write their parts."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 KAZAKH_LETTERS = "әғқңөұүһі"
 COMPLETED_AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)  # 14 March 2026 in Almaty too
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import stat
@@ -13,15 +12,7 @@ import pytest
 
 from lms.certificates import credential
 from lms.courses.models import Course
-from tests.certificates.conftest import BASE_URL
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+from tests.certificates.conftest import BASE_URL, b64, unb64
 
 
 def _download(client, login, user, certificate) -> str:
@@ -103,23 +94,23 @@ def test_any_change_breaks_the_signature(client, login, make_user, complete, app
     app.test_cli_runner().invoke(args=["certificates", "rotate-key"])  # a second valid kid
     jwks = _jwks(client)
     head, body, signature = token.split(".")
-    vc = json.loads(_unb64(body))
+    vc = json.loads(unb64(body))
     forgeries = {}
     for label, changed in _tampered_payloads(vc):
-        encoded = _b64(json.dumps(changed, separators=(",", ":"), ensure_ascii=False).encode())
+        encoded = b64(json.dumps(changed, separators=(",", ":"), ensure_ascii=False).encode())
         forgeries[label] = f"{head}.{encoded}.{signature}"
-    header = json.loads(_unb64(head))
+    header = json.loads(unb64(head))
     other_kid = next(k["kid"] for k in jwks["keys"] if k["kid"] != header["kid"])
     for label, new_header in (("header.kid", {**header, "kid": other_kid}),
                               ("header.typ", {**header, "typ": "JWT"}),
                               ("header.extra", {**header, "x5u": "https://evil.example"})):
-        encoded = _b64(json.dumps(new_header, separators=(",", ":")).encode())
+        encoded = b64(json.dumps(new_header, separators=(",", ":")).encode())
         forgeries[label] = f"{encoded}.{body}.{signature}"
-    raw = bytearray(_unb64(signature))
+    raw = bytearray(unb64(signature))
     raw[0] ^= 1
-    forgeries["signature"] = f"{head}.{body}.{_b64(bytes(raw))}"
+    forgeries["signature"] = f"{head}.{body}.{b64(bytes(raw))}"
     forgeries["no signature"] = f"{head}.{body}."
-    none_header = _b64(json.dumps({"alg": "none", "typ": "vc+jwt"}).encode())
+    none_header = b64(json.dumps({"alg": "none", "typ": "vc+jwt"}).encode())
     forgeries["alg none"] = f"{none_header}.{body}."
     assert credential.verify(token, jwks)
     for label, forged in forgeries.items():

@@ -3,7 +3,6 @@ whether the certificate is still valid, with no more than the public verificatio
 
 from __future__ import annotations
 
-import base64
 import json
 
 import jwt
@@ -13,16 +12,8 @@ from flask import Flask
 from lms.accounts import services as accounts
 from lms.certificates import credential
 from lms.stats import services as stats
-from tests.certificates.conftest import BASE_URL
+from tests.certificates.conftest import BASE_URL, b64, unb64
 from tests.conftest import PASSWORD
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _token(client, login, user, certificate) -> str:
@@ -76,7 +67,7 @@ def test_changing_the_credential_status_breaks_the_signature(client, login, make
     token = _token(client, login, user, certificate)
     jwks = client.get("/.well-known/jwks.json").get_json(force=True)
     head, body, signature = token.split(".")
-    vc = json.loads(_unb64(body))
+    vc = json.loads(unb64(body))
     changes = [
         {"id": credential.status_url(BASE_URL, other.code), "type": credential.STATUS_TYPE},
         {"id": "https://evil.example/always-valid.json", "type": credential.STATUS_TYPE},
@@ -89,7 +80,7 @@ def test_changing_the_credential_status_breaks_the_signature(client, login, make
             del forged["credentialStatus"]
         else:
             forged["credentialStatus"] = change
-        encoded = _b64(json.dumps(forged, separators=(",", ":"), ensure_ascii=False).encode())
+        encoded = b64(json.dumps(forged, separators=(",", ":"), ensure_ascii=False).encode())
         with pytest.raises(jwt.PyJWTError):
             credential.verify(f"{head}.{encoded}.{signature}", jwks)
             pytest.fail(f"{change} was accepted")
