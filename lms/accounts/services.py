@@ -42,6 +42,10 @@ class InvalidProfile(AccountError):
     """A profile value outside what the platform accepts (tampered form, bad year)."""
 
 
+class IinOnFile(AccountError):
+    """The account's person already carries another IIN: an IIN never changes."""
+
+
 class WrongPassword(AccountError):
     pass
 
@@ -189,13 +193,16 @@ def set_iin(session: Session, *, user: User, iin_hash: str) -> bool:
 
     Two people are one when they carry the same IIN: the statistics are told
     (``merge_persons``), every account of this person moves to the other, and this
-    person's row goes.
+    person's row goes. An IIN on file never changes (``IinOnFile``): another one would
+    rewrite a person other accounts share.
     """
     from lms.stats import services as stats
 
     person = user.person
     if person.iin_hash == iin_hash:
         return False
+    if person.iin_hash is not None:
+        raise IinOnFile(user.id)
     other = session.scalar(select(Person).where(Person.iin_hash == iin_hash))
     if other is None:
         person.iin_hash = iin_hash

@@ -154,19 +154,17 @@ def profile() -> Any:
     dbs = db.session()
     user = current_user._get_current_object()
     digest = _iin_hash(form.iin.data)
-    if digest is not None and user.person.iin_hash is not None:
-        # An IIN stays with the account: typing another one must not rewrite the person
-        # other accounts share, nor test which IINs are registered.
-        if digest != user.person.iin_hash:
-            form.iin.errors = [_("This account already has an IIN; it cannot be changed.")]
-            return _profile_page(profile_form=form, status=400)
-        digest = None
     try:
-        services.update_profile(dbs, user=user, profile=form.profile())
         if digest is not None:
             # The same answer whether or not the IIN joined another account's person.
             services.set_iin(dbs, user=user, iin_hash=digest)
+        services.update_profile(dbs, user=user, profile=form.profile())
+    except services.IinOnFile:
+        dbs.rollback()
+        form.iin.errors = [_("This account already has an IIN; it cannot be changed.")]
+        return _profile_page(profile_form=form, status=400)
     except services.InvalidProfile:
+        dbs.rollback()
         flash(_("Some of the values are not accepted. Please check the form."), "error")
         return _profile_page(profile_form=form, status=400)
     dbs.commit()
