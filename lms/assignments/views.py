@@ -76,7 +76,7 @@ def _item_or_404(slug: str, item_key: str) -> Item:
     return item
 
 
-def _learner_item(slug: str, item_key: str) -> Item | Any:
+def _learner_item(slug: str, item_key: str) -> Item:
     """The item for its learners and staff; anyone else is sent to enrol, as lessons and
     quizzes do (enrolment is where prerequisites are checked)."""
     item = _item_or_404(slug, item_key)
@@ -85,7 +85,7 @@ def _learner_item(slug: str, item_key: str) -> Item | Any:
             and not services.teaches(session, user=current_user, course=item.course):
         if "learning.item" in current_app.view_functions:
             # The learning feature's item page says why, in the learner's language.
-            return redirect(url_for("learning.item", slug=slug, item_key=item_key), 303)
+            abort(redirect(url_for("learning.item", slug=slug, item_key=item_key), 303))
         abort(403)
     return item
 
@@ -111,8 +111,7 @@ def _item_page(item: Item, form: UploadForm, *, status: int = 200, error: str | 
 @bp.get("/courses/<slug>/assignments/<item_key>")
 @login_required
 def item(slug: str, item_key: str) -> Any:
-    found = _learner_item(slug, item_key)
-    return _item_page(found, UploadForm()) if isinstance(found, Item) else found
+    return _item_page(_learner_item(slug, item_key), UploadForm())
 
 
 @bp.post("/courses/<slug>/assignments/<item_key>")
@@ -180,8 +179,6 @@ def _too_large(item: Item) -> Any:
 def student_notebook(slug: str, item_key: str) -> Any:
     """The student version of the notebook (no solutions, no hidden tests)."""
     item = _learner_item(slug, item_key)
-    if not isinstance(item, Item):
-        return item
     response = Response(services.assignment_of(item).student, mimetype="application/x-ipynb+json")
     name = f"{services.assignment_of(item).notebook_name or item.key}.ipynb"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -193,8 +190,6 @@ def student_notebook(slug: str, item_key: str) -> Any:
 def data_file(slug: str, item_key: str, name: str) -> Any:
     """A data file shipped beside the notebook."""
     item = _learner_item(slug, item_key)
-    if not isinstance(item, Item):
-        return item
     stored = next((f for f in services.assignment_of(item).files if f.name == name), None)
     if stored is None:
         abort(404)
