@@ -17,7 +17,8 @@ from lms.courses.services import may_preview
 from lms.db import utcnow
 from lms.learning import scoring
 from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
-from lms.stats.models import Completion, Correction, CorrectionKind
+from lms.stats import services as stats
+from lms.stats.models import Completion
 
 
 class CourseNotFound(Exception):
@@ -131,8 +132,7 @@ def find_enrollment_with_progress(
 
 def has_completed(session: Session, *, user: User, course: Course) -> bool:
     """Whether ``user`` completed ``course`` (a live completion fact or a completed enrolment)."""
-    annulled_ids = select(Correction.completion_id).where(
-        Correction.kind == CorrectionKind.ANNULLED)
+    annulled_ids = stats.annulled_ids()
     facts = select(Completion.id).where(Completion.user_id == user.id,
                                         Completion.course_id == course.id)
     live = facts.where(Completion.id.not_in(annulled_ids))
@@ -300,7 +300,6 @@ def check_completion(session: Session, *, enrollment: Enrollment,
     if not required <= passed:
         return None
     from lms.certificates import services as certificates
-    from lms.stats import services as stats
 
     at = at or utcnow()
     earlier = session.scalar(select(Completion).where(

@@ -15,7 +15,8 @@ from lms.courses.models import Course, Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment, ItemProgress
 from lms.paging import Page, page_of
-from lms.stats.models import Completion, Correction, CorrectionKind
+from lms.stats import services as stats
+from lms.stats.models import Completion
 
 ACTIVE_DAYS = 30
 SLOWEST = 5
@@ -59,11 +60,9 @@ def course_figures(session: Session, *, course: Course, now: datetime | None = N
     active = session.scalar(select(func.count()).where(
         by_course, Enrollment.last_active_at >= now - timedelta(days=ACTIVE_DAYS))) or 0
     # An annulled completion leaves ``completed_at`` as it was: its correction says it is void.
-    annulled = (select(Completion.id)
-                .join(Correction, Correction.completion_id == Completion.id)
-                .where(Correction.kind == CorrectionKind.ANNULLED,
-                       Completion.user_id == Enrollment.user_id,
-                       Completion.course_id == Enrollment.course_id))
+    annulled = select(Completion.id).where(Completion.id.in_(stats.annulled_ids()),
+                                           Completion.user_id == Enrollment.user_id,
+                                           Completion.course_id == Enrollment.course_id)
     completed = session.scalar(select(func.count()).where(
         by_course, Enrollment.completed_at.is_not(None), ~exists(annulled))) or 0
     rows = session.execute(
