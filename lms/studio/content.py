@@ -102,10 +102,7 @@ def _next_key(session: Session, quiz: Quiz) -> str:
     answered = session.scalar(select(exists().where(QuizAttempt.item_id == quiz.item_id)))
     taken = {q.key for q in quiz.questions}
     if answered:
-        key = f"q-{secrets.token_hex(4)}"
-        while key in taken:
-            key = f"q-{secrets.token_hex(4)}"
-        return key
+        return _fresh_key("q", taken)
     n = len(quiz.questions) + 1
     while f"q{n}" in taken:
         n += 1
@@ -153,14 +150,14 @@ def _option_keys(existing: list[dict[str, Any]], carried: list[str | None], *,
         elif new:
             keys.append(f"o{n}")
         else:
-            keys.append(_fresh_option_key(known | set(keys)))
+            keys.append(_fresh_key("o", known | set(keys)))
     return keys
 
 
-def _fresh_option_key(taken: set[str]) -> str:
-    """An option id this question has never had. Random, because the question keeps no record
-    of the options it lost, yet learners' attempts may still hold their ids."""
-    while (key := f"o-{secrets.token_hex(4)}") in taken:
+def _fresh_key(prefix: str, taken: set[str]) -> str:
+    """A question or option id never given before. Random, because a quiz keeps no record of
+    the ids it lost, yet learners' attempts may still hold them."""
+    while (key := f"{prefix}-{secrets.token_hex(4)}") in taken:
         pass
     return key
 
