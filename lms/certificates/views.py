@@ -98,12 +98,10 @@ def download_credential(code: str) -> Any:
 @bp.get("/verify/<code>")
 @verification_limit
 def verify(code: str) -> Any:
-    dbs = db.session()
-    certificate = services.find(dbs, code=code)
-    if certificate is None:
+    facts = _facts_of(code)
+    if facts is None:
         # The same bare page whatever was wrong with the code: nothing to learn from it.
         return Response(render_template("certificates/not_found.html"), status=404)
-    facts = services.facts(dbs, certificate=certificate)
     response = Response(render_template(
         "certificates/verify.html", facts=facts, course_title=_view_title(facts),
         tier=documents.tier_name(facts.tier), reason=documents.reason_text(facts.reason)))
@@ -115,11 +113,9 @@ def verify(code: str) -> Any:
 @verification_limit
 def verify_status(code: str) -> Any:
     """The ``credentialStatus`` of a credential: valid or revoked, and why; no holder."""
-    dbs = db.session()
-    certificate = services.find(dbs, code=code)
-    if certificate is None:
+    facts = _facts_of(code)
+    if facts is None:
         return _public_json({"error": "not found"}, status=404)
-    facts = services.facts(dbs, certificate=certificate)
     body = {
         "id": credential.status_url(documents.base_url(), facts.code),
         "type": credential.STATUS_TYPE,
@@ -129,6 +125,13 @@ def verify_status(code: str) -> Any:
     if not facts.valid:
         body["reason"] = documents.reason_text(facts.reason)
     return _public_json(body)
+
+
+def _facts_of(code: str) -> Any:
+    """What the public may know of certificate ``code``; None for an unknown code."""
+    dbs = db.session()
+    certificate = services.find(dbs, code=code)
+    return None if certificate is None else services.facts(dbs, certificate=certificate)
 
 
 def _public_json(body: dict[str, str], status: int = 200) -> Response:
