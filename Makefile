@@ -42,7 +42,8 @@ import-courses: migrate
 	@$(FLASK) courses import courses/
 
 lint: install
-	$(VENV)/bin/ruff check lms graders tests bench bench/*/run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lms graders
 
 clean:

@@ -22,25 +22,28 @@ class InvalidSetting(GraderError, ValueError):
 PROBLEM_TEXT = {
     "metadata-not-object": "the nbgrader metadata must be an object",
     "schema-version": "nbgrader metadata schema version {version} is not supported "
-                      "(expected {expected}; run `nbgrader update`)",
+    "(expected {expected}; run `nbgrader update`)",
     "metadata-invalid": "nbgrader metadata is invalid at '{where}': {error}",
     "no-grade-id": "an nbgrader cell needs a non-empty grade_id",
     "grade-without-points": "a grade cell needs points, and this one has none",
     "task-without-points": "a task cell needs points, and this one has none",
     "task-not-markdown": "a task cell must be a markdown cell",
     "markdown-grade-not-solution": "a graded markdown cell must be marked both 'grade' and "
-                                   "'solution'",
+    "'solution'",
     "duplicate-grade-id": "grade id '{grade_id}' is already used by cell {other_cell}",
     "region-nested": "'### {begin}' on line {line} is inside another one opened on line "
-                     "{outer_line}",
+    "{outer_line}",
     "region-outside": "'### {begin}' regions belong in {needed}, but this cell is not marked "
-                      "as one",
+    "as one",
     "region-unclosed": "'### {begin}' on line {line} is never closed by '### {end}'",
     "nbgrader": "{error}",
 }
 # The kind of cell each region's flag marks, as region-outside names it.
-FLAG_CELLS = {"solution": "a solution cell", "grade": "an autograder-test (grade) cell",
-              "task": "a manually graded task cell"}
+FLAG_CELLS = {
+    "solution": "a solution cell",
+    "grade": "an autograder-test (grade) cell",
+    "task": "a manually graded task cell",
+}
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,10 @@ class SourceProblem:
 
     def __str__(self) -> str:
         text = PROBLEM_TEXT[self.code].format(
-            grade_id=self.grade_id, needed=FLAG_CELLS.get(self.details.get("flag", ""), ""),
-            **self.details)
+            grade_id=self.grade_id,
+            needed=FLAG_CELLS.get(self.details.get("flag", ""), ""),
+            **self.details,
+        )
         return f"{self.place}: {text}" if self.place else text
 
 

@@ -116,8 +116,9 @@ def _region_problems(index: int, cell: NotebookNode, meta: dict) -> list[SourceP
         for number, line in enumerate(cell.source.split("\n"), start=1):
             if begin in line:
                 if open_line is not None:
-                    problems.append(problem("region-nested", begin=begin, line=number,
-                                            outer_line=open_line))
+                    problems.append(
+                        problem("region-nested", begin=begin, line=number, outer_line=open_line)
+                    )
                 open_line = number
             elif end in line:
                 open_line = None
@@ -143,16 +144,25 @@ def validate_source(nb: NotebookNode) -> list[SourceProblem]:
             continue
 
         def problem(code: str, **details: object) -> SourceProblem:
-            return SourceProblem(code, cell=index + 1, grade_id=_grade_id_of(meta),  # noqa: B023
-                                 details=details)
+            return SourceProblem(
+                code,
+                cell=index + 1,  # noqa: B023
+                grade_id=_grade_id_of(meta),  # noqa: B023
+                details=details,
+            )
 
         if not isinstance(meta, dict):
             problems.append(problem("metadata-not-object"))
             continue
         version = meta.get("schema_version")
         if version != MetadataValidator.schema_version:
-            problems.append(problem("schema-version", version=repr(version),
-                                    expected=MetadataValidator.schema_version))
+            problems.append(
+                problem(
+                    "schema-version",
+                    version=repr(version),
+                    expected=MetadataValidator.schema_version,
+                )
+            )
             continue
         try:
             jsonschema.validate(dict(meta), schema)
@@ -225,8 +235,9 @@ def release_notebook(source: NotebookNode, *, header: NotebookNode | None = None
                 copy.deepcopy(master),
             )
         except (RuntimeError, ValueError, ValidationError) as error:
-            raise InvalidSource([SourceProblem("nbgrader", details={"error": str(error)})]
-                                ) from error
+            raise InvalidSource(
+                [SourceProblem("nbgrader", details={"error": str(error)})]
+            ) from error
     finally:
         if header_path:
             os.unlink(header_path)

@@ -38,9 +38,7 @@ def select_locale() -> str:
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or current_app.config[
-        "DEFAULT_LOCALE"
-    ]
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LOCALE"]
 
 
 def current_language() -> str:
@@ -48,8 +46,11 @@ def current_language() -> str:
     return str(get_locale() or "kk")
 
 
-def localized(texts: dict[str, str] | None, languages: list[str] | tuple[str, ...] = (),
-              locale: str | None = None) -> str:
+def localized(
+    texts: dict[str, str] | None,
+    languages: list[str] | tuple[str, ...] = (),
+    locale: str | None = None,
+) -> str:
     """Pick the text in ``locale``, else the content's first language, else any."""
     if not texts:
         return ""
@@ -89,8 +90,14 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def remember_language(response: Any, code: str) -> Any:
     """Set the switcher's cookie on ``response`` (secure whenever the session cookie is)."""
-    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+    response.set_cookie(
+        COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+    )
     return response
 
 
@@ -103,8 +110,11 @@ def switch(code: str) -> Any:
     response = redirect(safe_next(target), 303 if request.method == "POST" else 302)
     if code in LANGUAGES:
         remember_language(response, code)
-        if (request.method == "POST" and getattr(current_user, "is_authenticated", False)
-                and current_user.locale != code):
+        if (
+            request.method == "POST"
+            and getattr(current_user, "is_authenticated", False)
+            and current_user.locale != code
+        ):
             from lms.accounts import services as accounts
             from lms.db import db
 
@@ -115,7 +125,8 @@ def switch(code: str) -> Any:
 
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        str(p) for p in translation_directories())
+        str(p) for p in translation_directories()
+    )
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     # Days are Almaty calendar days (DESIGN.md); dates and times are shown in that zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")

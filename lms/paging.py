@@ -36,19 +36,27 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-def page_of(session: Session, statement: Select[Any], *, page: int, per_page: int,
-            options: tuple[ORMOption, ...] = ()) -> Page[Any]:
+def page_of(
+    session: Session,
+    statement: Select[Any],
+    *,
+    page: int,
+    per_page: int,
+    options: tuple[ORMOption, ...] = (),
+) -> Page[Any]:
     """Page ``page`` of ``statement`` (which must have a total order), LIMIT/OFFSET.
 
     A page past the last one is the last page, and one below 1 is the first: a list that
     shrank since its link was made still shows something.
     """
-    total = session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    total = (
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
     pages = max((total + per_page - 1) // per_page, 1)
     number = min(max(page, 1), pages)
-    rows = session.scalars(statement.options(*options).limit(per_page)
-                           .offset((number - 1) * per_page))
+    rows = session.scalars(
+        statement.options(*options).limit(per_page).offset((number - 1) * per_page)
+    )
     return Page(items=list(rows), number=number, per_page=per_page, total=int(total))
 
 

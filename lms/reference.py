@@ -56,8 +56,12 @@ def sectors() -> tuple[Sector, ...]:
     """The 21 OKED sections, A to U."""
     with (HERE / "oked_sections.csv").open(encoding="utf-8") as handle:
         return tuple(
-            Sector(code=row["code"], name_en=row["name_en"], name_ru=row["name_ru"],
-                   name_kk=row["name_kk"])
+            Sector(
+                code=row["code"],
+                name_en=row["name_en"],
+                name_ru=row["name_ru"],
+                name_kk=row["name_kk"],
+            )
             for row in csv.DictReader(handle)
         )
 

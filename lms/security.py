@@ -70,11 +70,11 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy",
-                                    "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response
 
 
 def _has_nul(values: Any) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in items)
-               for key, items in values.lists())
+    return any("\x00" in key or any("\x00" in v for v in items) for key, items in values.lists())

@@ -149,8 +149,9 @@ def password_hash(password: str) -> str:
 def make_user(session: Session) -> Callable[..., User]:
     """Create an account: ``make_user(roles=["instructor"], region="KZ-75", ...)``."""
 
-    def make(*, roles: tuple[str, ...] | list[str] = (), password: str = PASSWORD,
-             **fields: Any) -> User:
+    def make(
+        *, roles: tuple[str, ...] | list[str] = (), password: str = PASSWORD, **fields: Any
+    ) -> User:
         n = next(_counter)
         person = Person(iin_hash=fields.pop("iin_hash", None))
         session.add(person)

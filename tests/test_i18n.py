@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LMS = ROOT / "lms"
 CORE = "core"
 # Python code marks strings with gettext/_ and the lazy variants used in forms.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
-            "lazy_pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 NOT_FEATURES = {"translations", "templates", "static", "reference", "__pycache__"}
 
 
@@ -45,9 +50,14 @@ def _feature_dirs(dirpath: str) -> bool:
 
 
 def features() -> list[str]:
-    return sorted(p.name for p in LMS.iterdir()
-                  if p.is_dir() and p.name not in NOT_FEATURES and (p / "__init__.py").exists()
-                  and p.name != "main")
+    return sorted(
+        p.name
+        for p in LMS.iterdir()
+        if p.is_dir()
+        and p.name not in NOT_FEATURES
+        and (p / "__init__.py").exists()
+        and p.name != "main"
+    )
 
 
 def domains() -> list[str]:
@@ -70,7 +80,8 @@ def extracted(domain: str) -> dict[str, str]:
     method_map, options_map = _method_map()
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(source), method_map, options_map, keywords=KEYWORDS, directory_filter=keep):
+        str(source), method_map, options_map, keywords=KEYWORDS, directory_filter=keep
+    ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.setdefault(msgid, f"{source.relative_to(ROOT) / filename}:{lineno}")
     return found
@@ -101,19 +112,26 @@ def test_every_message_has_a_translation(domain: str, lang: str) -> None:
     catalog = catalogue(domain, lang)
     assert catalog is not None, f"{_translations(domain)}/{lang}/LC_MESSAGES/messages.po is missing"
     core = catalogue(CORE, lang) if domain != CORE else None
-    missing = [f"{msgid!r} ({where})" for msgid, where in extracted(domain).items()
-               if not is_translated(catalog, msgid) and not is_translated(core, msgid)]
-    assert not missing, (f"{lang} lacks a translation (empty, fuzzy or absent) in "
-                         f"{_translations(domain).relative_to(ROOT)} for:\n  "
-                         + "\n  ".join(missing))
+    missing = [
+        f"{msgid!r} ({where})"
+        for msgid, where in extracted(domain).items()
+        if not is_translated(catalog, msgid) and not is_translated(core, msgid)
+    ]
+    assert not missing, (
+        f"{lang} lacks a translation (empty, fuzzy or absent) in "
+        f"{_translations(domain).relative_to(ROOT)} for:\n  " + "\n  ".join(missing)
+    )
 
 
 def test_every_feature_with_ui_strings_has_its_own_catalogues() -> None:
-    lacking = [f"lms/{name}: {len(extracted(name))} messages, e.g. {next(iter(extracted(name)))!r}"
-               for name in features()
-               if not (LMS / name / "translations").is_dir() and extracted(name)]
-    assert not lacking, "feature packages with gettext calls but no translations/ folder:\n" \
-        + "\n".join(lacking)
+    lacking = [
+        f"lms/{name}: {len(extracted(name))} messages, e.g. {next(iter(extracted(name)))!r}"
+        for name in features()
+        if not (LMS / name / "translations").is_dir() and extracted(name)
+    ]
+    assert not lacking, (
+        "feature packages with gettext calls but no translations/ folder:\n" + "\n".join(lacking)
+    )
 
 
 def test_core_strings_are_checked_once_in_the_core_catalogue() -> None:
@@ -131,7 +149,7 @@ def compiled() -> None:
 
 def page_language(html: str) -> str:
     start = html.index('<html lang="') + len('<html lang="')
-    return html[start:html.index('"', start)]
+    return html[start : html.index('"', start)]
 
 
 def test_language_switcher_sets_the_cookie_and_is_remembered(client) -> None:
@@ -149,11 +167,14 @@ def test_switcher_ignores_unknown_languages_and_foreign_redirects(client) -> Non
     assert "evil" not in response.headers["Location"]
 
 
-@pytest.mark.parametrize(("header", "expected", "text"), [
-    ("ru-RU,ru;q=0.9,en;q=0.5", "ru", "Войти"),
-    ("en-GB,en;q=0.9", "en", "Log in"),
-    ("kk-KZ,kk;q=0.9,ru;q=0.8", "kk", "Кіру"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected", "text"),
+    [
+        ("ru-RU,ru;q=0.9,en;q=0.5", "ru", "Войти"),
+        ("en-GB,en;q=0.9", "en", "Log in"),
+        ("kk-KZ,kk;q=0.9,ru;q=0.8", "kk", "Кіру"),
+    ],
+)
 def test_accept_language_is_honoured(client, header, expected, text) -> None:
     html = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
     assert page_language(html) == expected and text in html
@@ -179,8 +200,9 @@ def test_logged_in_users_preference_wins(own_context_client, make_user, session)
 
     client = own_context_client
     user = make_user(locale="kk")
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}
-                       ).status_code == 302
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    )
     client.set_cookie(COOKIE, "en")
     html = client.get("/profile", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert page_language(html) == "kk" and "Менің профилім" in html
@@ -213,8 +235,12 @@ def test_one_message_has_one_translation_across_catalogues(lang: str) -> None:
             msgid = message.id if isinstance(message.id, str) else message.id[0]
             text = message.string if isinstance(message.string, str) else message.string[0]
             seen.setdefault(msgid, {})[domain] = text
-    clashes = [f"{msgid!r}: {by_domain}" for msgid, by_domain in sorted(seen.items())
-               if len(set(by_domain.values())) > 1]
-    assert not clashes, (f"{lang}: the same message is translated differently (give the "
-                         "English a context of its own, or one translation):\n  "
-                         + "\n  ".join(clashes))
+    clashes = [
+        f"{msgid!r}: {by_domain}"
+        for msgid, by_domain in sorted(seen.items())
+        if len(set(by_domain.values())) > 1
+    ]
+    assert not clashes, (
+        f"{lang}: the same message is translated differently (give the "
+        "English a context of its own, or one translation):\n  " + "\n  ".join(clashes)
+    )

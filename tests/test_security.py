@@ -33,13 +33,15 @@ def csrf_client(app_settings, session):
 
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'type="hidden" name="csrf_token" value="([^"]+)"', html)
+        r'type="hidden" name="csrf_token" value="([^"]+)"', html
+    )
     assert match, "the form carries a CSRF token"
     return match.group(1)
 
 
-def test_registration_without_csrf_token_is_refused_and_stores_nothing(csrf_client,
-                                                                       session) -> None:
+def test_registration_without_csrf_token_is_refused_and_stores_nothing(
+    csrf_client, session
+) -> None:
     before = count_users(session)
     data = registration()
     response = csrf_client.post("/register", data=data)
@@ -57,11 +59,16 @@ def test_registration_without_csrf_token_is_refused_and_stores_nothing(csrf_clie
 def test_logout_and_role_changes_need_the_csrf_token(csrf_client, session, make_user) -> None:
     admin = make_user(roles=["admin"])
     token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
-    assert csrf_client.post("/login", data={"email": admin.email, "password": PASSWORD,
-                                            "csrf_token": token}).status_code == 302
+    assert (
+        csrf_client.post(
+            "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
     other = make_user()
-    response = csrf_client.post(f"/admin/users/{other.id}/roles",
-                                data={"role": "admin", "action": "grant"})
+    response = csrf_client.post(
+        f"/admin/users/{other.id}/roles", data={"role": "admin", "action": "grant"}
+    )
     assert response.status_code == 400
     session.refresh(other)
     assert not other.has_role("admin")
@@ -69,12 +76,15 @@ def test_logout_and_role_changes_need_the_csrf_token(csrf_client, session, make_
     assert csrf_client.get("/profile").status_code == 200, "still logged in"
 
 
-def test_a_forged_language_switch_leaves_the_profile_alone(csrf_client, session,
-                                                           make_user) -> None:
+def test_a_forged_language_switch_leaves_the_profile_alone(csrf_client, session, make_user) -> None:
     user = make_user(locale="kk")
     token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
-    assert csrf_client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                            "csrf_token": token}).status_code == 302
+    assert (
+        csrf_client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
     # Another site can make the browser follow a link or post a form, without the token.
     csrf_client.get("/lang/en?next=/profile")
     assert csrf_client.post("/lang/en", data={"next": "/profile"}).status_code == 400
@@ -82,8 +92,10 @@ def test_a_forged_language_switch_leaves_the_profile_alone(csrf_client, session,
     assert user.locale == "kk"
     # The header's own form carries the token and switches.
     token = csrf_token(csrf_client.get("/profile").get_data(as_text=True))
-    assert csrf_client.post("/lang/en", data={"next": "/profile", "csrf_token": token}
-                            ).status_code == 303
+    assert (
+        csrf_client.post("/lang/en", data={"next": "/profile", "csrf_token": token}).status_code
+        == 303
+    )
     session.refresh(user)
     assert user.locale == "en"
 
@@ -101,15 +113,20 @@ def test_session_cookie_is_secure_behind_https(app_settings, request, make_user)
     app_settings["BASE_URL"] = "https://oqu.example.kz"
     client = request.getfixturevalue("app").test_client()
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                           base_url="https://oqu.example.kz")
-    session_cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                          if c.startswith("session="))
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        base_url="https://oqu.example.kz",
+    )
+    session_cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")
+    )
     assert "Secure" in session_cookie
 
 
-@pytest.mark.parametrize("path", ["/register", "/login", "/password/forgot", "/profile",
-                                  "/admin/users"])
+@pytest.mark.parametrize(
+    "path", ["/register", "/login", "/password/forgot", "/profile", "/admin/users"]
+)
 def test_pages_have_csp_and_no_inline_script_or_style(client, make_user, login, path) -> None:
     login(make_user(roles=["admin"]))
     if path in ("/register", "/login", "/password/forgot"):
@@ -153,16 +170,17 @@ def test_password_reset_rate_limit_answers_429(app_settings, request) -> None:
     client = request.getfixturevalue("app").test_client()
     for _ in range(2):
         client.post("/password/forgot", data={"email": "someone@example.kz"})
-    assert client.post("/password/forgot", data={"email": "someone@example.kz"}
-                       ).status_code == 429
+    assert client.post("/password/forgot", data={"email": "someone@example.kz"}).status_code == 429
 
 
-def test_prefixed_profile_forms_accept_their_own_csrf_token(csrf_client, session,
-                                                             make_user) -> None:
+def test_prefixed_profile_forms_accept_their_own_csrf_token(
+    csrf_client, session, make_user
+) -> None:
     user = make_user()
     token = csrf_token(csrf_client.get("/login").get_data(as_text=True))
-    csrf_client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                     "csrf_token": token})
+    csrf_client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     html = csrf_client.get("/profile").get_data(as_text=True)
     pw_token = re.search(r'name="pw-csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     new = "another long password"
@@ -173,25 +191,32 @@ def test_prefixed_profile_forms_accept_their_own_csrf_token(csrf_client, session
 
 
 @pytest.mark.parametrize(("hops", "limited"), [(0, True), (1, False)])
-def test_behind_a_proxy_each_visitor_has_their_own_limit(app_settings, request, make_user,
-                                                         hops, limited) -> None:
+def test_behind_a_proxy_each_visitor_has_their_own_limit(
+    app_settings, request, make_user, hops, limited
+) -> None:
     # Two visitors reach the app through one load balancer. Trusted (LMS_PROXY_HOPS=1),
     # X-Forwarded-For tells them apart; untrusted, they share the balancer's bucket.
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute",
-                        PROXY_HOPS=hops)
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", PROXY_HOPS=hops)
     client = request.getfixturevalue("app").test_client()
     user = make_user()
     for _ in range(2):
-        client.post("/login", data={"email": user.email, "password": "wrong!"},
-                    headers={"X-Forwarded-For": "203.0.113.7"})
-    other = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                        headers={"X-Forwarded-For": "198.51.100.20"})
+        client.post(
+            "/login",
+            data={"email": user.email, "password": "wrong!"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+    other = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.20"},
+    )
     assert (other.status_code == 429) is limited
 
 
 @pytest.mark.parametrize("where", ["path", "query", "form"])
-def test_a_nul_character_anywhere_is_refused_and_stores_nothing(client, session, make_user,
-                                                                 login, where) -> None:
+def test_a_nul_character_anywhere_is_refused_and_stores_nothing(
+    client, session, make_user, login, where
+) -> None:
     # PostgreSQL cannot store NUL: without this guard these were server errors there, and
     # on SQLite the name was stored as sent.
     before = count_users(session)
@@ -199,8 +224,12 @@ def test_a_nul_character_anywhere_is_refused_and_stores_nothing(client, session,
         response = client.post("/register", data=registration(full_name="Ab\x00cd"))
         assert response.status_code == 400
         assert count_users(session) == before
-        assert client.post("/login", data={"email": "a\x00@example.kz",
-                                           "password": PASSWORD}).status_code == 400
+        assert (
+            client.post(
+                "/login", data={"email": "a\x00@example.kz", "password": PASSWORD}
+            ).status_code
+            == 400
+        )
         user = make_user(full_name="Unchanged")
         login(user)
         assert client.post("/profile", data={"full_name": "X\x00"}).status_code == 400

@@ -52,8 +52,7 @@ def test_healthz_is_503_when_database_is_down(tmp_path: Path, instance_dir) -> N
     assert response.get_json()["database"]["ok"] is False
 
 
-def test_healthz_is_503_on_a_database_that_was_never_migrated(tmp_path: Path,
-                                                              instance_dir) -> None:
+def test_healthz_is_503_on_a_database_that_was_never_migrated(tmp_path: Path, instance_dir) -> None:
     from tests.conftest import test_settings
 
     app = create_app(test_settings(f"sqlite:///{tmp_path / 'empty.db'}", instance_dir))
@@ -62,8 +61,7 @@ def test_healthz_is_503_on_a_database_that_was_never_migrated(tmp_path: Path,
     assert "db upgrade" in response.get_json()["database"]["detail"]
 
 
-def test_healthz_is_503_when_the_schema_is_behind_the_code(tmp_path: Path,
-                                                          instance_dir) -> None:
+def test_healthz_is_503_when_the_schema_is_behind_the_code(tmp_path: Path, instance_dir) -> None:
     from lms.migrate import upgrade
     from tests.conftest import test_settings
 

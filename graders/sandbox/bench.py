@@ -14,8 +14,13 @@ from graders.kernels import LocalKernelProvider
 from graders.sandbox.pool import SandboxKernelProvider, destroy, start_kernel
 from graders.settings import GraderSettings
 
-CELLS = ["def add(a, b):\n    return a + b", "assert add(1, 2) == 3",
-         "x = [i * i for i in range(1000)]", "assert sum(x) == 332833500", "print('done')"]
+CELLS = [
+    "def add(a, b):\n    return a + b",
+    "assert add(1, 2) == 3",
+    "x = [i * i for i in range(1000)]",
+    "assert sum(x) == 332833500",
+    "print('done')",
+]
 
 
 def _run_cells(handle) -> None:
@@ -65,6 +70,8 @@ def main(argv: list[str]) -> int:
     start_cost = statistics.median(cold) - statistics.median(plain_cold)
     overhead = statistics.median(sandboxed) - statistics.median(plain)
     print(f"sandbox cost at kernel start (median difference): {start_cost * 1000:.1f} ms")
-    print(f"sandbox overhead per notebook cycle (median difference): {overhead * 1000:.1f} ms"
-          " (negative: the sandbox's kill-by-cgroup is faster than jupyter_client's shutdown)")
+    print(
+        f"sandbox overhead per notebook cycle (median difference): {overhead * 1000:.1f} ms"
+        " (negative: the sandbox's kill-by-cgroup is faster than jupyter_client's shutdown)"
+    )
     return 0

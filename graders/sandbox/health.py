@@ -49,33 +49,41 @@ def static_checks(settings: GraderSettings) -> None:
     if sys.platform != "linux":
         raise SandboxUnavailable("the sandbox needs Linux", "grade on a Linux host")
     if not os.access("/usr/bin/bwrap", os.X_OK):
-        raise SandboxUnavailable("bubblewrap (/usr/bin/bwrap) is not installed",
-                                 "apt-get install bubblewrap (make run does it as root)")
+        raise SandboxUnavailable(
+            "bubblewrap (/usr/bin/bwrap) is not installed",
+            "apt-get install bubblewrap (make run does it as root)",
+        )
     try:
         seccomp.build_filter()
     except seccomp.UnsupportedMachine:
-        raise SandboxUnavailable(f"no seccomp filter for {platform.machine()}",
-                                 "grade on x86_64 or aarch64") from None
+        raise SandboxUnavailable(
+            f"no seccomp filter for {platform.machine()}", "grade on x86_64 or aarch64"
+        ) from None
     try:
         user = pwd.getpwnam(settings.sandbox_user)
     except KeyError:
-        raise SandboxUnavailable(f"the sandbox user {settings.sandbox_user!r} does not exist",
-                                 SETUP_COMMAND) from None
+        raise SandboxUnavailable(
+            f"the sandbox user {settings.sandbox_user!r} does not exist", SETUP_COMMAND
+        ) from None
     if user.pw_uid == 0:
         raise SandboxUnavailable("the sandbox user is root", "set LMS_GRADER_SANDBOX_USER")
     if not os.path.exists(kernel_python(settings)):
-        raise SandboxUnavailable(f"no kernel environment at {kernel_env(settings)}",
-                                 SETUP_COMMAND)
+        raise SandboxUnavailable(f"no kernel environment at {kernel_env(settings)}", SETUP_COMMAND)
     if os.geteuid() != 0 and shutil.which("sudo") is None:
         raise SandboxUnavailable(
             "per-run cgroups need root and this process is not root",
             "run the worker as root, or allow it `sudo -n /usr/bin/python3 -I -S "
-            f"{LAUNCHER}` (see graders/sandbox/README.md)")
-    if os.geteuid() == 0 and not launcher.cgroup_v2() and not all(
-            os.access(launcher.CGROUP_ROOT / c, os.W_OK) for c in launcher.V1_CONTROLLERS):
-        raise SandboxUnavailable("no writable cgroup memory/pids/cpu controllers",
-                                 "mount cgroup v1 controllers or use cgroup v2 with "
-                                 "memory, pids and cpu enabled")
+            f"{LAUNCHER}` (see graders/sandbox/README.md)",
+        )
+    if (
+        os.geteuid() == 0
+        and not launcher.cgroup_v2()
+        and not all(os.access(launcher.CGROUP_ROOT / c, os.W_OK) for c in launcher.V1_CONTROLLERS)
+    ):
+        raise SandboxUnavailable(
+            "no writable cgroup memory/pids/cpu controllers",
+            "mount cgroup v1 controllers or use cgroup v2 with memory, pids and cpu enabled",
+        )
 
 
 def check_sandbox(settings: GraderSettings) -> None:
@@ -84,16 +92,20 @@ def check_sandbox(settings: GraderSettings) -> None:
     from graders.sandbox.pool import probe
 
     try:
-        output = probe(settings, [kernel_python(settings), "-I", "-c",
-                                  "import ipykernel, os; print(os.getuid() != 0)"])
+        output = probe(
+            settings,
+            [kernel_python(settings), "-I", "-c", "import ipykernel, os; print(os.getuid() != 0)"],
+        )
     except subprocess.TimeoutExpired:
         raise SandboxUnavailable("the sandbox probe timed out", "see the launcher's log") from None
     if output.returncode != 0 or output.stdout.strip() != b"True":
         detail = (output.stderr or output.stdout).decode(errors="replace").strip()[-400:]
         fix = SETUP_COMMAND
         if "setting up uid map" in detail or "Operation not permitted" in detail:
-            fix = ("allow unprivileged user namespaces (Ubuntu 24.04: an AppArmor profile "
-                   "for bwrap, see graders/sandbox/README.md)")
+            fix = (
+                "allow unprivileged user namespaces (Ubuntu 24.04: an AppArmor profile "
+                "for bwrap, see graders/sandbox/README.md)"
+            )
         elif "sudo" in detail:
             fix = f"allow the worker `sudo -n /usr/bin/python3 -I -S {LAUNCHER}`"
         raise SandboxUnavailable(f"a sandboxed Python did not start ({detail})", fix)

@@ -42,7 +42,8 @@ def _seccomp_filter() -> bytes:
         import importlib.util
 
         spec = importlib.util.spec_from_file_location(
-            "oqu_seccomp", Path(__file__).with_name("seccomp.py"))
+            "oqu_seccomp", Path(__file__).with_name("seccomp.py")
+        )
         assert spec is not None and spec.loader is not None
         seccomp = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(seccomp)
@@ -145,9 +146,19 @@ def bwrap_argv(spec: dict, user: pwd.struct_passwd, connection: bytes) -> list[s
     disk = spec["disk_mb"] * 1024 * 1024
     passwd = f"learner:x:{user.pw_uid}:{user.pw_gid}::/tmp/home:/usr/sbin/nologin\n"
     group = f"learner:x:{user.pw_gid}:\n"
-    argv = ["/usr/bin/bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr"]
+    argv = [
+        "/usr/bin/bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{link}"):
             argv += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
@@ -155,36 +166,82 @@ def bwrap_argv(spec: dict, user: pwd.struct_passwd, connection: bytes) -> list[s
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
     argv += [
-        "--ro-bind-data", str(_data_fd(passwd.encode())), "/etc/passwd",
-        "--ro-bind-data", str(_data_fd(group.encode())), "/etc/group",
-        "--ro-bind-data", str(_data_fd(connection)), CONNECTION_FILE,
-        "--ro-bind", env_dir, env_dir,
-        "--proc", "/proc", "--dev", "/dev",
-        "--size", str(disk), "--perms", "1777", "--tmpfs", "/tmp",
-        "--size", str(disk), "--perms", "1777", "--tmpfs", "/dev/shm",
-        "--bind", ipc, ipc,
-        "--dir", "/tmp/home", "--dir", "/tmp/work", "--dir", "/tmp/home/.matplotlib",
+        "--ro-bind-data",
+        str(_data_fd(passwd.encode())),
+        "/etc/passwd",
+        "--ro-bind-data",
+        str(_data_fd(group.encode())),
+        "/etc/group",
+        "--ro-bind-data",
+        str(_data_fd(connection)),
+        CONNECTION_FILE,
+        "--ro-bind",
+        env_dir,
+        env_dir,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(disk),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(disk),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+        "--bind",
+        ipc,
+        ipc,
+        "--dir",
+        "/tmp/home",
+        "--dir",
+        "/tmp/work",
+        "--dir",
+        "/tmp/home/.matplotlib",
     ]
     for fontlist in sorted(Path(env_dir, "share", "oqu-mplconfig").glob("fontlist-*.json")):
         argv += ["--ro-bind", str(fontlist), f"/tmp/home/.matplotlib/{fontlist.name}"]
     argv += [
-        "--remount-ro", "/dev", "--remount-ro", "/",
-        "--chdir", "/tmp/work", "--clearenv",
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        "/tmp/work",
+        "--clearenv",
     ]
     environment = {
-        "HOME": "/tmp/home", "USER": "learner", "LOGNAME": "learner", "TMPDIR": "/tmp",
-        "PATH": f"{env_dir}/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-        "IPYTHONDIR": "/tmp/home/.ipython", "MPLCONFIGDIR": "/tmp/home/.matplotlib",
-        "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": "/tmp/home",
+        "USER": "learner",
+        "LOGNAME": "learner",
+        "TMPDIR": "/tmp",
+        "PATH": f"{env_dir}/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "IPYTHONDIR": "/tmp/home/.ipython",
+        "MPLCONFIGDIR": "/tmp/home/.matplotlib",
+        "MPLBACKEND": "agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
     }
     for key, value in environment.items():
         argv += ["--setenv", key, value]
     argv += ["--seccomp", str(_data_fd(_seccomp_filter()))]
     command = spec.get("command") or [
-        f"{env_dir}/bin/python", "-m", "ipykernel_launcher", "-f", CONNECTION_FILE,
-        "--HistoryManager.hist_file=:memory:"]
+        f"{env_dir}/bin/python",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        CONNECTION_FILE,
+        "--HistoryManager.hist_file=:memory:",
+    ]
     return argv + ["--", *command]
 
 
@@ -212,10 +269,17 @@ def start(spec: dict) -> None:
         if not os.path.isabs(spec[key]) or ".." in Path(spec[key]).parts:
             raise SystemExit(f"{key} must be an absolute path")
     connection = _read_invokers_file(spec["connection_file"], invoker)
-    enter_cgroups(spec["run"], memory_mb=int(spec["memory_mb"]),
-                  processes=int(spec["processes"]), cpus=float(spec.get("cpus", 1.0)))
-    set_rlimits(cpu_seconds=int(spec["cpu_seconds"]), memory_mb=int(spec["memory_mb"]),
-                disk_mb=int(spec["disk_mb"]))
+    enter_cgroups(
+        spec["run"],
+        memory_mb=int(spec["memory_mb"]),
+        processes=int(spec["processes"]),
+        cpus=float(spec.get("cpus", 1.0)),
+    )
+    set_rlimits(
+        cpu_seconds=int(spec["cpu_seconds"]),
+        memory_mb=int(spec["memory_mb"]),
+        disk_mb=int(spec["disk_mb"]),
+    )
     argv = bwrap_argv(spec, user, connection)
     os.umask(0)  # the ipc sockets must be connectable by the (non-root) worker
     drop_to(user)
@@ -269,8 +333,9 @@ def _running(pid: int) -> bool:
 def sweep() -> list[str]:
     """Remove empty run cgroups whose worker died (run ids start with the worker's pid)."""
     removed = []
-    parents = [CGROUP_ROOT / GROUP] if cgroup_v2() else [
-        CGROUP_ROOT / c / GROUP for c in V1_CONTROLLERS]
+    parents = (
+        [CGROUP_ROOT / GROUP] if cgroup_v2() else [CGROUP_ROOT / c / GROUP for c in V1_CONTROLLERS]
+    )
     for parent in parents:
         if not parent.is_dir():
             continue

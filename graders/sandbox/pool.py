@@ -81,15 +81,23 @@ def _new_run(settings: GraderSettings) -> tuple[str, Path, Path]:
     return run, directory, ipc
 
 
-def _spec(settings: GraderSettings, run: str, directory: Path, ipc: Path,
-          command: list[str] | None = None) -> str:
-    return json.dumps({
-        "run": run, "user": settings.sandbox_user, "kernel_env": kernel_env(settings),
-        "ipc_dir": str(ipc), "connection_file": str(directory / "kernel.json"),
-        "memory_mb": settings.memory_mb, "processes": settings.processes,
-        "cpu_seconds": settings.cpu_seconds, "disk_mb": settings.disk_mb,
-        **({"command": command} if command else {}),
-    })
+def _spec(
+    settings: GraderSettings, run: str, directory: Path, ipc: Path, command: list[str] | None = None
+) -> str:
+    return json.dumps(
+        {
+            "run": run,
+            "user": settings.sandbox_user,
+            "kernel_env": kernel_env(settings),
+            "ipc_dir": str(ipc),
+            "connection_file": str(directory / "kernel.json"),
+            "memory_mb": settings.memory_mb,
+            "processes": settings.processes,
+            "cpu_seconds": settings.cpu_seconds,
+            "disk_mb": settings.disk_mb,
+            **({"command": command} if command else {}),
+        }
+    )
 
 
 def _cleanup_run(run: str, directory: Path) -> None:
@@ -120,9 +128,12 @@ def probe(settings: GraderSettings, command: list[str]) -> subprocess.CompletedP
     run, directory, ipc = _new_run(settings)
     try:
         (directory / "kernel.json").write_text("{}")
-        return subprocess.run([*launcher_command(), "start",
-                               _spec(settings, run, directory, ipc, command)],
-                              capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        return subprocess.run(
+            [*launcher_command(), "start", _spec(settings, run, directory, ipc, command)],
+            capture_output=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
+        )
     finally:
         _cleanup_run(run, directory)
 
@@ -130,18 +141,27 @@ def probe(settings: GraderSettings, command: list[str]) -> subprocess.CompletedP
 def start_kernel(settings: GraderSettings, *, timeout: float = 60.0) -> SandboxedKernel:
     """Start one sandboxed kernel and wait until it answers kernel_info."""
     run, directory, ipc = _new_run(settings)
-    km = KernelManager(transport="ipc", ip=str(ipc / "k"),
-                       connection_file=str(directory / "kernel.json"))
+    km = KernelManager(
+        transport="ipc", ip=str(ipc / "k"), connection_file=str(directory / "kernel.json")
+    )
     km._kernel_spec = KernelSpec(
         argv=[*launcher_command(), "start", _spec(settings, run, directory, ipc)],
-        display_name="Python 3 (Oqu sandbox)", language="python", interrupt_mode="message",
-        env={}, metadata={})
+        display_name="Python 3 (Oqu sandbox)",
+        language="python",
+        interrupt_mode="message",
+        env={},
+        metadata={},
+    )
     kernel = None
     try:
         # The kernel's own stdout/stderr (fd 1 and 2) must not reach the worker's log.
-        km.start_kernel(env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
-                        cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                        stdin=subprocess.DEVNULL)
+        km.start_kernel(
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+            cwd="/",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         kc = km.client()
         kernel = SandboxedKernel(run, directory, KernelHandle(km=km, kc=kc))
         kc.start_channels()
@@ -211,8 +231,9 @@ def put_files(kernel: SandboxedKernel, files: Mapping[str, bytes], uid: int, gid
                         new = os.open(part, os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
                         os.close(fd)
                         fd = new
-                    out = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                                  0o644, dir_fd=fd)
+                    out = os.open(
+                        leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd
+                    )
                     with os.fdopen(out, "wb") as f:
                         f.write(data)
                 finally:
@@ -253,8 +274,7 @@ def _put_files_through_kernel(kernel: SandboxedKernel, files: Mapping[str, bytes
         "            f.write(base64.b64decode(data))\n"
         f"_oqu_put({payload!r}); del _oqu_put\n"
     )
-    reply = kernel.handle.kc.execute_interactive(code, silent=True, store_history=False,
-                                                 timeout=30)
+    reply = kernel.handle.kc.execute_interactive(code, silent=True, store_history=False, timeout=30)
     if reply["content"]["status"] != "ok":
         raise GraderError("the assignment's files could not be written into the sandbox")
 
@@ -278,8 +298,10 @@ class SandboxKernelProvider:
         user = pwd.getpwnam(settings.sandbox_user)
         self._ids = (user.pw_uid, user.pw_gid)
         sweep_stale_runs()
-        self._starters = [threading.Thread(target=self._starter, name=f"oqu-sandbox-{i}",
-                                           daemon=True) for i in range(min(self.size, 2))]
+        self._starters = [
+            threading.Thread(target=self._starter, name=f"oqu-sandbox-{i}", daemon=True)
+            for i in range(min(self.size, 2))
+        ]
         for thread in self._starters:
             thread.start()
         _providers.add(self)
@@ -324,11 +346,14 @@ class SandboxKernelProvider:
                 with self._lock:
                     failures, error = self._failures, self._last_error
                 if failures >= 3 and error is not None:
-                    raise SandboxUnavailable(f"sandboxed kernels fail to start ({error})",
-                                             "run `python -m graders.sandbox check`") from None
+                    raise SandboxUnavailable(
+                        f"sandboxed kernels fail to start ({error})",
+                        "run `python -m graders.sandbox check`",
+                    ) from None
                 if time.monotonic() >= deadline:
                     raise GraderError(
-                        f"no sandboxed kernel was ready within {timeout:.0f} s") from None
+                        f"no sandboxed kernel was ready within {timeout:.0f} s"
+                    ) from None
                 continue
             self._wanted.release()  # a replacement starts in the background
             if kernel.handle.km.is_alive():
@@ -336,8 +361,9 @@ class SandboxKernelProvider:
             self._discard(kernel)
 
     @contextlib.contextmanager
-    def acquire(self, *, timeout: float,
-                files: Mapping[str, bytes] | None = None) -> Iterator[KernelHandle]:
+    def acquire(
+        self, *, timeout: float, files: Mapping[str, bytes] | None = None
+    ) -> Iterator[KernelHandle]:
         for name in files or {}:
             safe_relative_path(name)
         kernel = self._take(timeout)
@@ -374,8 +400,10 @@ def _install_exit_hooks() -> None:
         return
     _hooks_installed = True
     atexit.register(close_all)
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(
+        signal.SIGTERM
+    ) in (signal.SIG_DFL, None):
+
         def on_sigterm(signum: int, frame: object) -> None:
             close_all()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

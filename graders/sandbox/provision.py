@@ -60,8 +60,17 @@ def ensure_user(name: str) -> pwd.struct_passwd:
         raise SystemExit(f"the sandbox user {name!r} is missing; run this command as root")
     say(f"creating user {name} (no shell, no home)")
     subprocess.run(
-        ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-         "--shell", "/usr/sbin/nologin", name],
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ],
         check=True,
     )
     return pwd.getpwnam(name)
@@ -70,11 +79,14 @@ def ensure_user(name: str) -> pwd.struct_passwd:
 def _base_python() -> str:
     for candidate in BASE_PYTHONS:
         usable = "import sys, venv, ensurepip; assert sys.version_info >= (3, 11)"
-        if os.access(candidate, os.X_OK) and subprocess.run(
-                [candidate, "-c", usable], capture_output=True).returncode == 0:
+        if (
+            os.access(candidate, os.X_OK)
+            and subprocess.run([candidate, "-c", usable], capture_output=True).returncode == 0
+        ):
             return candidate
-    raise SystemExit("no system Python >= 3.11 with venv (Debian/Ubuntu: apt-get install "
-                     "python3-venv)")
+    raise SystemExit(
+        "no system Python >= 3.11 with venv (Debian/Ubuntu: apt-get install python3-venv)"
+    )
 
 
 def ensure_kernel_env(env: Path) -> Path:
@@ -95,19 +107,36 @@ def ensure_kernel_env(env: Path) -> Path:
     constraints.write_text("\n".join(pins) + "\n")
     say(f"installing {' '.join(wanted)} (pip's cache is reused)")
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
-         "--progress-bar", "off", "-c", str(constraints), *wanted],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--progress-bar",
+            "off",
+            "-c",
+            str(constraints),
+            *wanted,
+        ],
         check=True,
     )
     # Pre-compile so that no kernel ever needs to write into the (read-only) environment.
-    subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", str(env / "lib")],
-                   check=False, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", "-j", "0", str(env / "lib")],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
     # Matplotlib builds its font list on first import (seconds, and fc-list noise on stderr,
     # which would zero a grade cell): build it once here; the launcher binds it read-only.
     mplconfig = env / "share" / "oqu-mplconfig"
     mplconfig.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(python), "-c", "import matplotlib.font_manager"], check=True,
-                   env={"MPLCONFIGDIR": str(mplconfig), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(python), "-c", "import matplotlib.font_manager"],
+        check=True,
+        env={"MPLCONFIGDIR": str(mplconfig), "PATH": "/usr/bin:/bin"},
+    )
     subprocess.run(["chmod", "-R", "a+rX,go-w", str(env)], check=True)
     stamp.write_text(digest + "\n")
     say("kernel environment ready")

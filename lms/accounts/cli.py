@@ -23,8 +23,11 @@ def _fail(message: str) -> None:
 
 @users_group.command("create-admin", help="Create an account holding the admin role.")
 @click.option("--email", required=True, help="The admin's e-mail address.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of asking for it.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of asking for it.",
+)
 @click.option("--name", default="Administrator", show_default=True, help="Full name.")
 def create_admin(email: str, password_stdin: bool, name: str) -> None:
     session = db.session()
@@ -42,9 +45,13 @@ def create_admin(email: str, password_stdin: bool, name: str) -> None:
         _fail(f"the password needs at least {services.MIN_PASSWORD_LENGTH} characters")
     try:
         user = services.create_admin(
-            session, email=email, password=password, full_name=name,
+            session,
+            email=email,
+            password=password,
+            full_name=name,
             consent_version=current_app.config["CONSENT_VERSION"],
-            locale=current_app.config["DEFAULT_LOCALE"])
+            locale=current_app.config["DEFAULT_LOCALE"],
+        )
     except services.EmailTaken:
         _fail(f"an account with the e-mail {services.normalise_email(email)} already exists")
     except services.InvalidProfile as exc:
@@ -57,8 +64,9 @@ def _account_and_role(role_name: str, email: str) -> tuple[User, Role]:
     try:
         role = services.parse_role(role_name)
     except services.UnknownRole:
-        _fail(f"unknown role {role_name!r}; roles: instructor, analyst, admin "
-              "(learner is everyone's)")
+        _fail(
+            f"unknown role {role_name!r}; roles: instructor, analyst, admin (learner is everyone's)"
+        )
     user = services.find_by_email(db.session(), email=email)
     if user is None:
         _fail(f"no account with the e-mail {services.normalise_email(email)}")

@@ -38,9 +38,13 @@ def _required() -> DataRequired:
 
 
 def _password_length() -> Length:
-    return Length(min=services.MIN_PASSWORD_LENGTH, max=services.MAX_PASSWORD_LENGTH,
-                  message=_l("The password must have at least %(n)s characters.",
-                             n=services.MIN_PASSWORD_LENGTH))
+    return Length(
+        min=services.MIN_PASSWORD_LENGTH,
+        max=services.MAX_PASSWORD_LENGTH,
+        message=_l(
+            "The password must have at least %(n)s characters.", n=services.MIN_PASSWORD_LENGTH
+        ),
+    )
 
 
 class ChoiceIn:
@@ -62,8 +66,12 @@ def _birth_year_in_range(_form: FlaskForm, field: Any) -> None:
     if field.data > date.today().year:
         raise ValidationError(_l("The year of birth cannot be in the future."))
     if field.data > latest:
-        raise ValidationError(_l("You must be at least 14 years old to register (born in "
-                                 "%(year)s or earlier).", year=latest))
+        raise ValidationError(
+            _l(
+                "You must be at least 14 years old to register (born in %(year)s or earlier).",
+                year=latest,
+            )
+        )
     if field.data < services.EARLIEST_BIRTH_YEAR:
         raise ValidationError(_l("Please enter a year of birth from 1900 on."))
 
@@ -75,8 +83,9 @@ def _iin_valid(_form: FlaskForm, field: Any) -> None:
     if len(value) != 12 or not value.isascii() or not value.isdigit():
         raise ValidationError(_l("The IIN has exactly 12 digits."))
     if not reference.iin_is_valid(value):
-        raise ValidationError(_l("This IIN is not valid: its check digit does not match. "
-                                 "Please check the number."))
+        raise ValidationError(
+            _l("This IIN is not valid: its check digit does not match. Please check the number.")
+        )
 
 
 # Alphabetical order as readers of each language expect it (Python's order puts Kazakh
@@ -89,8 +98,10 @@ _ALPHABETS = {
 
 def _collation_key(text: str, locale: str) -> list[tuple[int, str]]:
     alphabet = _ALPHABETS.get(locale, "")
-    return [(alphabet.find(ch) if ch in alphabet else len(alphabet) + ord(ch), ch)
-            for ch in text.lower()]
+    return [
+        (alphabet.find(ch) if ch in alphabet else len(alphabet) + ord(ch), ch)
+        for ch in text.lower()
+    ]
 
 
 class YearField(IntegerField):
@@ -115,12 +126,16 @@ def region_choices() -> list[tuple[str, str]]:
 def sector_choices() -> list[tuple[str, str]]:
     locale = current_language()
     return [(s.code, f"{s.code} · {s.name(locale)}") for s in reference.sectors()] + [
-        (reference.NO_SECTOR, str(_l("Not employed / studying / retired")))]
+        (reference.NO_SECTOR, str(_l("Not employed / studying / retired")))
+    ]
 
 
 def sex_choices() -> list[tuple[str, str]]:
-    return [(Sex.FEMALE.value, str(_l("Female"))), (Sex.MALE.value, str(_l("Male"))),
-            (Sex.NOT_STATED.value, str(_l("Prefer not to say")))]
+    return [
+        (Sex.FEMALE.value, str(_l("Female"))),
+        (Sex.MALE.value, str(_l("Male"))),
+        (Sex.NOT_STATED.value, str(_l("Prefer not to say"))),
+    ]
 
 
 def locale_choices() -> list[tuple[str, str]]:
@@ -130,21 +145,49 @@ def locale_choices() -> list[tuple[str, str]]:
 class ProfileFields(FlaskForm):
     """What registration and the profile page share."""
 
-    full_name = StringField(_l("Full name"), validators=[
-        _required(), Length(max=200, message=_l("The name can have at most 200 characters."))])
-    region = SelectField(_l("Region"), validate_choice=False, validators=[
-        ChoiceIn(_l("Please choose a region from the list."))])
-    sector = SelectField(_l("Economic sector of your work"), validate_choice=False,
-                         validators=[ChoiceIn(_l("Please choose a sector from the list."))])
-    birth_year = YearField(_l("Year of birth"), validators=[
-        InputRequired(message=_l("Please enter your year of birth, for example 1990.")),
-        _birth_year_in_range])
-    sex = RadioField(_l("Sex"), validate_choice=False, default=Sex.NOT_STATED.value,
-                     validators=[ChoiceIn(_l("Please choose one of the options."))])
-    locale = SelectField(_l("Preferred language"), validate_choice=False,
-                         validators=[ChoiceIn(_l("Please choose a language from the list."))])
-    iin = StringField(_l("IIN (optional)"), validators=[
-        Optional(), Length(max=20, message=_l("The IIN has exactly 12 digits.")), _iin_valid])
+    full_name = StringField(
+        _l("Full name"),
+        validators=[
+            _required(),
+            Length(max=200, message=_l("The name can have at most 200 characters.")),
+        ],
+    )
+    region = SelectField(
+        _l("Region"),
+        validate_choice=False,
+        validators=[ChoiceIn(_l("Please choose a region from the list."))],
+    )
+    sector = SelectField(
+        _l("Economic sector of your work"),
+        validate_choice=False,
+        validators=[ChoiceIn(_l("Please choose a sector from the list."))],
+    )
+    birth_year = YearField(
+        _l("Year of birth"),
+        validators=[
+            InputRequired(message=_l("Please enter your year of birth, for example 1990.")),
+            _birth_year_in_range,
+        ],
+    )
+    sex = RadioField(
+        _l("Sex"),
+        validate_choice=False,
+        default=Sex.NOT_STATED.value,
+        validators=[ChoiceIn(_l("Please choose one of the options."))],
+    )
+    locale = SelectField(
+        _l("Preferred language"),
+        validate_choice=False,
+        validators=[ChoiceIn(_l("Please choose a language from the list."))],
+    )
+    iin = StringField(
+        _l("IIN (optional)"),
+        validators=[
+            Optional(),
+            Length(max=20, message=_l("The IIN has exactly 12 digits.")),
+            _iin_valid,
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,32 +198,50 @@ class ProfileFields(FlaskForm):
 
     def profile(self) -> services.Profile:
         return services.Profile(
-            full_name=self.full_name.data or "", region=self.region.data,
-            sector=self.sector.data, birth_year=int(self.birth_year.data or 0),
-            sex=Sex(self.sex.data), locale=self.locale.data)
+            full_name=self.full_name.data or "",
+            region=self.region.data,
+            sector=self.sector.data,
+            birth_year=int(self.birth_year.data or 0),
+            sex=Sex(self.sex.data),
+            locale=self.locale.data,
+        )
 
 
 class RegistrationForm(ProfileFields):
-    email = EmailField(_l("E-mail"), validators=[
-        _required(), Length(max=254, message=_l("The e-mail address is too long.")),
-        Email(message=_l("Please enter a valid e-mail address."))])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            _required(),
+            Length(max=254, message=_l("The e-mail address is too long.")),
+            Email(message=_l("Please enter a valid e-mail address.")),
+        ],
+    )
     password = PasswordField(_l("Password"), validators=[_required(), _password_length()])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        _required(), EqualTo("password", message=_l("The two passwords do not match."))])
-    consent = BooleanField(_l("I agree to the processing of my personal data as described "
-                              "above."), validators=[
-        DataRequired(message=_l("Registration needs your consent to the processing of "
-                                "personal data."))])
-
-
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            _required(),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+    )
+    consent = BooleanField(
+        _l("I agree to the processing of my personal data as described above."),
+        validators=[
+            DataRequired(
+                message=_l("Registration needs your consent to the processing of personal data.")
+            )
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The error summary lists fields in the order the page shows them.
         first = ("email", "password", "confirm")
         fields: dict[str, Any] = self.__dict__["_fields"]
-        self.__dict__["_fields"] = {**{name: fields[name] for name in first},
-                                    **{k: v for k, v in fields.items() if k not in first}}
+        self.__dict__["_fields"] = {
+            **{name: fields[name] for name in first},
+            **{k: v for k, v in fields.items() if k not in first},
+        }
 
 
 class ProfileForm(ProfileFields):
@@ -188,20 +249,30 @@ class ProfileForm(ProfileFields):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[
-        _required(), Length(max=254, message=_l("The e-mail address is too long."))])
-    password = PasswordField(_l("Password"), validators=[
-        _required(), Length(max=services.MAX_PASSWORD_LENGTH,
-                            message=_l("The password is too long."))])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[_required(), Length(max=254, message=_l("The e-mail address is too long."))],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            _required(),
+            Length(max=services.MAX_PASSWORD_LENGTH, message=_l("The password is too long.")),
+        ],
+    )
     next = HiddenField()
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[_required()])
-    new_password = PasswordField(_l("New password"), validators=[_required(),
-                                                                 _password_length()])
-    confirm = PasswordField(_l("Repeat the new password"), validators=[
-        _required(), EqualTo("new_password", message=_l("The two passwords do not match."))])
+    new_password = PasswordField(_l("New password"), validators=[_required(), _password_length()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            _required(),
+            EqualTo("new_password", message=_l("The two passwords do not match.")),
+        ],
+    )
 
 
 class DeleteAccountForm(FlaskForm):
@@ -209,26 +280,42 @@ class DeleteAccountForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[
-        _required(), Length(max=254, message=_l("The e-mail address is too long.")),
-        Email(message=_l("Please enter a valid e-mail address."))])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            _required(),
+            Length(max=254, message=_l("The e-mail address is too long.")),
+            Email(message=_l("Please enter a valid e-mail address.")),
+        ],
+    )
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[_required(), _password_length()])
-    confirm = PasswordField(_l("Repeat the new password"), validators=[
-        _required(), EqualTo("password", message=_l("The two passwords do not match."))])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            _required(),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+    )
 
 
 def role_choices() -> list[tuple[str, str]]:
-    names = {Role.INSTRUCTOR: _l("Instructor"), Role.ANALYST: _l("Analyst"),
-             Role.ADMIN: _l("Administrator")}
+    names = {
+        Role.INSTRUCTOR: _l("Instructor"),
+        Role.ANALYST: _l("Analyst"),
+        Role.ADMIN: _l("Administrator"),
+    }
     return [(role.value, str(label)) for role, label in names.items()]
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), validate_choice=False, validators=[
-        ChoiceIn(_l("Please choose a role from the list."))])
+    role = SelectField(
+        _l("Role"),
+        validate_choice=False,
+        validators=[ChoiceIn(_l("Please choose a role from the list."))],
+    )
     action = HiddenField(validators=[ChoiceIn(_l("Unknown action."))])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

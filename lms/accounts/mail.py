@@ -30,8 +30,13 @@ def send(config: Mapping[str, Any], *, to: str, subject: str, body: str) -> None
     host = str(config.get("MAIL_HOST") or "")
     if not host:
         # A local install has no mail server: the operator reads the link from the log.
-        log.info("MAIL_HOST is not set; message not sent:\nFrom: %s\nTo: %s\nSubject: %s\n\n%s",
-                 message["From"], to, subject, body)
+        log.info(
+            "MAIL_HOST is not set; message not sent:\nFrom: %s\nTo: %s\nSubject: %s\n\n%s",
+            message["From"],
+            to,
+            subject,
+            body,
+        )
         return
     port = int(config.get("MAIL_PORT") or 587)
     username = str(config.get("MAIL_USERNAME") or "")

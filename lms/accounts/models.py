@@ -71,7 +71,8 @@ class User(UserMixin, Base):
 
     person: Mapped[Person] = relationship(back_populates="accounts")
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def roles(self) -> set[str]:
@@ -93,8 +94,9 @@ class UserRole(Base):
 
     __tablename__ = "user_role"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[Role] = mapped_column(String(16), primary_key=True)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -136,9 +136,16 @@ def _person_for_iin(session: Session, digest: str | None) -> Person:
     return person
 
 
-def register(session: Session, *, email: str, password: str, profile: Profile,
-             consent_version: str, iin_hash: str | None = None,
-             now: datetime | None = None) -> User:
+def register(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    profile: Profile,
+    consent_version: str,
+    iin_hash: str | None = None,
+    now: datetime | None = None,
+) -> User:
     """Create an account; an IIN already known joins the new account to that person."""
     now = now or utcnow()
     email = normalise_email(email)
@@ -147,11 +154,21 @@ def register(session: Session, *, email: str, password: str, profile: Profile,
     check_profile(profile, year=now.year)
     check_password(password)
     person = _person_for_iin(session, iin_hash)
-    user = User(email=email, password_hash=hash_password(password),
-                full_name=profile.full_name.strip(), region=profile.region,
-                sector=profile.sector, birth_year=profile.birth_year, sex=Sex(profile.sex),
-                locale=profile.locale, consent_version=consent_version, consented_at=now,
-                person_key=person.key, created_at=now, password_changed_at=now)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=profile.full_name.strip(),
+        region=profile.region,
+        sector=profile.sector,
+        birth_year=profile.birth_year,
+        sex=Sex(profile.sex),
+        locale=profile.locale,
+        consent_version=consent_version,
+        consented_at=now,
+        person_key=person.key,
+        created_at=now,
+        password_changed_at=now,
+    )
     session.add(user)
     session.flush()
     return user
@@ -169,8 +186,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user if user.is_active else None
 
 
-def update_profile(session: Session, *, user: User, profile: Profile,
-                   now: datetime | None = None) -> None:
+def update_profile(
+    session: Session, *, user: User, profile: Profile, now: datetime | None = None
+) -> None:
     """Change what the person says about themselves; later completions use the new values."""
     check_profile(profile, year=(now or utcnow()).year)
     user.full_name = profile.full_name.strip()
@@ -247,15 +265,17 @@ def delete_account(session: Session, *, user: User, password: str) -> None:
     if not verify_password(user, password):
         raise WrongPassword()
     for completion in stats.completions_of(session, user=user):
-        certificates.revoke_for_completion(session, completion=completion,
-                                           reason=certificates.ACCOUNT_DELETED)
+        certificates.revoke_for_completion(
+            session, completion=completion, reason=certificates.ACCOUNT_DELETED
+        )
     person = user.person
     session.delete(user)
     session.flush()
     # Completion.user_id is set to NULL and enrolments go by the database's ON DELETE.
     session.expire_all()
-    remaining = session.scalar(select(func.count()).select_from(User)
-                               .where(User.person_key == person.key))
+    remaining = session.scalar(
+        select(func.count()).select_from(User).where(User.person_key == person.key)
+    )
     if not remaining:
         session.delete(person)
         session.flush()
@@ -280,8 +300,9 @@ def reset_token(user: User, *, secret: str) -> str:
     return str(_reset_serializer(secret).dumps({"u": user.id, "f": _fingerprint(user)}))
 
 
-def user_for_reset_token(session: Session, *, token: str, secret: str,
-                         max_age: int = RESET_MAX_AGE) -> User | None:
+def user_for_reset_token(
+    session: Session, *, token: str, secret: str, max_age: int = RESET_MAX_AGE
+) -> User | None:
     """The account a reset token is for, or None when it is forged, expired or used."""
     try:
         data = _reset_serializer(secret).loads(token, max_age=max_age)
@@ -290,8 +311,11 @@ def user_for_reset_token(session: Session, *, token: str, secret: str,
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = session.get(User, data["u"])
-    if user is None or not user.is_active or not hmac.compare_digest(
-            str(data.get("f", "")), _fingerprint(user)):
+    if (
+        user is None
+        or not user.is_active
+        or not hmac.compare_digest(str(data.get("f", "")), _fingerprint(user))
+    ):
         return None
     return user
 
@@ -322,26 +346,49 @@ def revoke_role(session: Session, *, user: User, role: Role) -> bool:
     return bool(rows)
 
 
-def create_admin(session: Session, *, email: str, password: str, full_name: str,
-                 consent_version: str, locale: str = "kk") -> User:
+def create_admin(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    consent_version: str,
+    locale: str = "kk",
+) -> User:
     """An account holding the admin role, with neutral profile values."""
     now = utcnow()
-    profile = Profile(full_name=full_name, region="KZ-71", sector=reference.NO_SECTOR,
-                      birth_year=latest_birth_year(now.year) - 16, sex=Sex.NOT_STATED,
-                      locale=locale if locale in LOCALES else "kk")
-    user = register(session, email=email, password=password, profile=profile,
-                    consent_version=consent_version, now=now)
+    profile = Profile(
+        full_name=full_name,
+        region="KZ-71",
+        sector=reference.NO_SECTOR,
+        birth_year=latest_birth_year(now.year) - 16,
+        sex=Sex.NOT_STATED,
+        locale=locale if locale in LOCALES else "kk",
+    )
+    user = register(
+        session,
+        email=email,
+        password=password,
+        profile=profile,
+        consent_version=consent_version,
+        now=now,
+    )
     grant_role(session, user=user, role=Role.ADMIN)
     return user
 
 
-def search_users(session: Session, *, query: str = "", page: int = 1,
-                 per_page: int = 25) -> Page[User]:
+def search_users(
+    session: Session, *, query: str = "", page: int = 1, per_page: int = 25
+) -> Page[User]:
     """One page of the accounts whose e-mail contains ``query``, newest first."""
     where = []
     if query.strip():
-        pattern = "%" + query.strip().lower().replace("\\", "\\\\").replace(
-            "%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%"
+            + query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         where.append(User.email.like(pattern, escape="\\"))
-    return page_of(session, select(User).where(*where).order_by(User.id.desc()),
-                   page=page, per_page=per_page)
+    return page_of(
+        session, select(User).where(*where).order_by(User.id.desc()), page=page, per_page=per_page
+    )

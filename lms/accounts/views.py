@@ -41,14 +41,16 @@ def end_outdated_session() -> None:
     if (request.endpoint or "").rsplit(".", 1)[-1] == "static":
         return  # no account is loaded for stylesheets and scripts
     if current_user.is_authenticated and session.get(SESSION_STAMP) != services.session_stamp(
-            current_user._get_current_object()):
+        current_user._get_current_object()
+    ):
         logout_user()
         session.clear()
 
 
 def _landing() -> str:
-    endpoint = "learning.dashboard" if "learning.dashboard" in current_app.view_functions \
-        else "main.home"
+    endpoint = (
+        "learning.dashboard" if "learning.dashboard" in current_app.view_functions else "main.home"
+    )
     return url_for(endpoint)
 
 
@@ -80,12 +82,20 @@ def register() -> Any:
     dbs = db.session()
     try:
         user = services.register(
-            dbs, email=form.email.data, password=form.password.data, profile=form.profile(),
+            dbs,
+            email=form.email.data,
+            password=form.password.data,
+            profile=form.profile(),
             consent_version=current_app.config["CONSENT_VERSION"],
-            iin_hash=_iin_hash(form.iin.data))
+            iin_hash=_iin_hash(form.iin.data),
+        )
     except services.EmailTaken:
-        form.email.errors.append(_("This e-mail address is already registered. Log in, or "
-                                   "reset your password if you forgot it."))
+        form.email.errors.append(
+            _(
+                "This e-mail address is already registered. Log in, or "
+                "reset your password if you forgot it."
+            )
+        )
         return _register_page(form, 400)
     except services.InvalidProfile:
         flash(_("Some of the values are not accepted. Please check the form."), "error")
@@ -95,8 +105,9 @@ def register() -> Any:
 
 
 def _register_page(form: forms.RegistrationForm, status: int) -> Any:
-    return render_template("accounts/register.html", form=form,
-                           consent_version=current_app.config["CONSENT_VERSION"]), status
+    return render_template(
+        "accounts/register.html", form=form, consent_version=current_app.config["CONSENT_VERSION"]
+    ), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -109,8 +120,9 @@ def login() -> Any:
         form.next.data = i18n.safe_next(request.args.get("next"), "")
         return render_template("accounts/login.html", form=form)
     if form.validate_on_submit():
-        user = services.authenticate(db.session(), email=form.email.data,
-                                     password=form.password.data)
+        user = services.authenticate(
+            db.session(), email=form.email.data, password=form.password.data
+        )
         if user is not None:
             return _sign_in(user, form.next.data or request.args.get("next"))
         # Same words whether the address is unknown or the password wrong.
@@ -126,20 +138,25 @@ def logout() -> Any:
     return redirect(url_for("main.home"))
 
 
-def _profile_page(profile_form: forms.ProfileForm | None = None,
-                  password_form: forms.PasswordChangeForm | None = None,
-                  delete_form: forms.DeleteAccountForm | None = None,
-                  status: int = 200) -> Any:
+def _profile_page(
+    profile_form: forms.ProfileForm | None = None,
+    password_form: forms.PasswordChangeForm | None = None,
+    delete_form: forms.DeleteAccountForm | None = None,
+    status: int = 200,
+) -> Any:
     user = current_user._get_current_object()
     if profile_form is None:
         profile_form = forms.ProfileForm(obj=user, formdata=None)
         profile_form.sex.data = str(user.sex)
         profile_form.iin.data = ""
     return render_template(
-        "accounts/profile.html", user=user, form=profile_form,
+        "accounts/profile.html",
+        user=user,
+        form=profile_form,
         password_form=password_form or forms.PasswordChangeForm(prefix="pw", formdata=None),
         delete_form=delete_form or forms.DeleteAccountForm(prefix="del", formdata=None),
-        has_iin=bool(user.person.iin_hash)), status
+        has_iin=bool(user.person.iin_hash),
+    ), status
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -181,9 +198,12 @@ def change_password() -> Any:
         return _profile_page(password_form=form, status=400)
     dbs = db.session()
     try:
-        services.change_password(dbs, user=current_user._get_current_object(),
-                                 current=form.current_password.data,
-                                 new=form.new_password.data)
+        services.change_password(
+            dbs,
+            user=current_user._get_current_object(),
+            current=form.current_password.data,
+            new=form.new_password.data,
+        )
     except services.WrongPassword:
         form.current_password.errors.append(_("The current password is not right."))
         return _profile_page(password_form=form, status=400)
@@ -225,8 +245,13 @@ def forgot_password() -> Any:
     if user is not None and user.is_active:
         _send_reset_mail(user)
     # The same answer whether or not the address is registered.
-    flash(_("If this address is registered, we have sent a link to reset the password. "
-            "It works for one hour."), "success")
+    flash(
+        _(
+            "If this address is registered, we have sent a link to reset the password. "
+            "It works for one hour."
+        ),
+        "success",
+    )
     return redirect(url_for(".login"))
 
 
@@ -235,15 +260,24 @@ def _send_reset_mail(user: User) -> None:
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(".reset_password", token=token)
     with force_locale(user.locale):
         subject = _("Reset your Oqu password")
-        body = "\n\n".join([
-            _("Hello, %(name)s.", name=user.full_name),
-            _("Someone, probably you, asked to reset the password of your Oqu account. To "
-              "choose a new password, open this link within one hour:"),
-            link,
-            _("If you did not ask for this, ignore this message: your password stays as it "
-              "is."),
-            _("Oqu, Kazakhstan's national platform for AI skills"),
-        ]) + "\n"
+        body = (
+            "\n\n".join(
+                [
+                    _("Hello, %(name)s.", name=user.full_name),
+                    _(
+                        "Someone, probably you, asked to reset the password of your Oqu account. "
+                        "To choose a new password, open this link within one hour:"
+                    ),
+                    link,
+                    _(
+                        "If you did not ask for this, ignore this message: your password stays "
+                        "as it is."
+                    ),
+                    _("Oqu, Kazakhstan's national platform for AI skills"),
+                ]
+            )
+            + "\n"
+        )
     # Sent once the answer has gone out: how long the mail server takes must not tell a
     # visitor whether the address is registered.
     config, logger, to = dict(current_app.config), current_app.logger, user.email
@@ -264,8 +298,7 @@ def _send_reset_mail(user: User) -> None:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Any:
     dbs = db.session()
-    user = services.user_for_reset_token(dbs, token=token,
-                                         secret=current_app.config["SECRET_KEY"])
+    user = services.user_for_reset_token(dbs, token=token, secret=current_app.config["SECRET_KEY"])
     if user is None:
         return render_template("accounts/reset_invalid.html"), 400
     form = forms.ResetPasswordForm()
@@ -282,10 +315,12 @@ def reset_password(token: str) -> Any:
 @roles_required("admin")
 def admin_users() -> Any:
     query = request.args.get("q", "")[:254]
-    users = services.search_users(db.session(), query=query, page=requested_page(),
-                                  per_page=USERS_PER_PAGE)
-    return render_template("accounts/admin_users.html", users=users, query=query,
-                           role_names=dict(forms.role_choices()))
+    users = services.search_users(
+        db.session(), query=query, page=requested_page(), per_page=USERS_PER_PAGE
+    )
+    return render_template(
+        "accounts/admin_users.html", users=users, query=query, role_names=dict(forms.role_choices())
+    )
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
@@ -308,8 +343,7 @@ def admin_user_role(user_id: int) -> Any:
         return redirect(back)
     else:
         services.revoke_role(dbs, user=user, role=role)
-        message = _("%(email)s no longer has the role %(role)s.", email=user.email,
-                    role=role_name)
+        message = _("%(email)s no longer has the role %(role)s.", email=user.email, role=role_name)
     dbs.commit()
     flash(message, "success")
     return redirect(back)

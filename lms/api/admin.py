@@ -29,12 +29,14 @@ def tokens():
             created = services.create_token(session, user=user, created_by=current_user)
         except services.NotAllowed:
             flash(_("Tokens can be created only for analyst or admin accounts."), "error")
-            return render_template("api/tokens.html", tokens=services.tokens(session),
-                                   secret=None, email=email), 400
+            return render_template(
+                "api/tokens.html", tokens=services.tokens(session), secret=None, email=email
+            ), 400
         session.commit()
         secret = created.secret
-    response = render_template("api/tokens.html", tokens=services.tokens(session),
-                               secret=secret, email=email)
+    response = render_template(
+        "api/tokens.html", tokens=services.tokens(session), secret=secret, email=email
+    )
     return response, 200, {"Cache-Control": "no-store"}
 
 

@@ -48,8 +48,9 @@ def may_hold_token(user: User | None) -> bool:
 def find_account(session: Session, *, email: str) -> User | None:
     """The account with this e-mail (case-insensitive)."""
     # The exact spelling too, for accounts stored before e-mails were normalised.
-    return accounts.find_by_email(session, email=email) or \
-        session.scalar(select(User).where(User.email == email.strip()))
+    return accounts.find_by_email(session, email=email) or session.scalar(
+        select(User).where(User.email == email.strip())
+    )
 
 
 def create_token(session: Session, *, user: User, created_by: User | None = None) -> NewToken:
@@ -57,8 +58,12 @@ def create_token(session: Session, *, user: User, created_by: User | None = None
     if not may_hold_token(user):
         raise NotAllowed(user.email if user else "")
     secret = "oqu_" + secrets.token_urlsafe(32)
-    token = ApiToken(token_hash=token_hash(secret), prefix=secret[:10], user_id=user.id,
-                     created_by_id=created_by.id if created_by else None)
+    token = ApiToken(
+        token_hash=token_hash(secret),
+        prefix=secret[:10],
+        user_id=user.id,
+        created_by_id=created_by.id if created_by else None,
+    )
     session.add(token)
     session.flush()
     return NewToken(token, secret)
@@ -73,8 +78,11 @@ def revoke_token(session: Session, *, token: ApiToken) -> None:
 
 def revoke_tokens_of(session: Session, *, user: User) -> int:
     """Revoke every live token of an account; returns how many."""
-    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                         ApiToken.revoked_at.is_(None))))
+    tokens = list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
     for token in tokens:
         token.revoked_at = utcnow()
     session.flush()
@@ -95,5 +103,10 @@ def authenticate(session: Session, *, secret: str | None) -> User:
 
 def tokens(session: Session) -> list[ApiToken]:
     """Every token, newest first, with its account loaded (the list shows the e-mail)."""
-    return list(session.scalars(select(ApiToken).options(selectinload(ApiToken.user))
-                                .order_by(ApiToken.created_at.desc())))
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .options(selectinload(ApiToken.user))
+            .order_by(ApiToken.created_at.desc())
+        )
+    )

@@ -125,15 +125,23 @@ def openapi() -> Response:
 @bp.get("/stats/progress")
 def progress() -> Response:
     p = figures.progress(db.session())
-    return jsonify({
-        "trained": {"target": figures.TARGET_TRAINED, "reached": p.trained,
-                    "pace_per_day": round(p.pace_trained, 3),
-                    "projected_date": p.eta_trained.isoformat() if p.eta_trained else None},
-        "specialists": {"target": figures.TARGET_SPECIALISTS, "reached": p.specialists,
-                        "pace_per_day": round(p.pace_specialists, 3),
-                        "projected_date": p.eta_specialists.isoformat()
-                        if p.eta_specialists else None},
-        "as_of": p.as_of})
+    return jsonify(
+        {
+            "trained": {
+                "target": figures.TARGET_TRAINED,
+                "reached": p.trained,
+                "pace_per_day": round(p.pace_trained, 3),
+                "projected_date": p.eta_trained.isoformat() if p.eta_trained else None,
+            },
+            "specialists": {
+                "target": figures.TARGET_SPECIALISTS,
+                "reached": p.specialists,
+                "pace_per_day": round(p.pace_specialists, 3),
+                "projected_date": p.eta_specialists.isoformat() if p.eta_specialists else None,
+            },
+            "as_of": p.as_of,
+        }
+    )
 
 
 @bp.get("/stats/breakdowns/<dimension>")
@@ -148,14 +156,22 @@ def breakdown(dimension: str) -> Response:
     region = request.args.get("region") or None
     if region is not None and region not in figures.dimension_values(session, "region"):
         return error(400, "region must be one of the region codes (for example KZ-75)")
-    counts = figures.breakdown(session, dimension=dimension, period=period,
-                               region=region, tier=tier)
-    rows = [{"value": v, **counts.get((v,), {"completions": 0, "new_trained": 0,
-                                              "new_specialists": 0})}
-            for v in figures.dimension_values(session, dimension)]
-    return jsonify({"dimension": dimension, "period": period.text if period else None,
-                    "region": region, "tier": tier,
-                    "rows": rows})
+    counts = figures.breakdown(
+        session, dimension=dimension, period=period, region=region, tier=tier
+    )
+    rows = [
+        {"value": v, **counts.get((v,), {"completions": 0, "new_trained": 0, "new_specialists": 0})}
+        for v in figures.dimension_values(session, dimension)
+    ]
+    return jsonify(
+        {
+            "dimension": dimension,
+            "period": period.text if period else None,
+            "region": region,
+            "tier": tier,
+            "rows": rows,
+        }
+    )
 
 
 @bp.get("/stats/exports/<dimension>.<fmt>")
@@ -167,7 +183,8 @@ def export(dimension: str, fmt: str) -> Response:
     body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
     response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"')
+        f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
+    )
     return response
 
 
@@ -191,9 +208,18 @@ def xapi_feed() -> Response:
         return error(400, f"since and voided_since must be at most {MAX_ID}")
     if limit is not None and not 1 <= limit <= 100_000:
         return error(400, "limit must be between 1 and 100000")
-    more = (url_for(".xapi_feed", limit=limit, since="SINCE", voided_since="VOIDED")
-            .replace("SINCE", "{since}").replace("VOIDED", "{voided_since}"))
-    body = xapi.feed_chunks(db.session(), key=xapi_key(),
-                            base_url=current_app.config["BASE_URL"], since=since,
-                            voided_since=voided_since, limit=limit, more_url=more)
+    more = (
+        url_for(".xapi_feed", limit=limit, since="SINCE", voided_since="VOIDED")
+        .replace("SINCE", "{since}")
+        .replace("VOIDED", "{voided_since}")
+    )
+    body = xapi.feed_chunks(
+        db.session(),
+        key=xapi_key(),
+        base_url=current_app.config["BASE_URL"],
+        since=since,
+        voided_since=voided_since,
+        limit=limit,
+        more_url=more,
+    )
     return Response(stream_with_context(body), mimetype="application/json")

@@ -10,8 +10,10 @@ from flask_wtf.file import FileField, FileRequired
 class UploadForm(FlaskForm):
     """A solved notebook (.ipynb); the service checks it really is one."""
 
-    notebook = FileField(_l("Your solved notebook (.ipynb)"),
-                         validators=[FileRequired(_l("Choose a notebook file to upload."))])
+    notebook = FileField(
+        _l("Your solved notebook (.ipynb)"),
+        validators=[FileRequired(_l("Choose a notebook file to upload."))],
+    )
 
 
 class RegradeForm(FlaskForm):

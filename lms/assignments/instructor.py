@@ -46,14 +46,17 @@ def _taught_submission(submission_id: int) -> Submission:
 @login_required
 def instructor_submissions(slug: str) -> Any:
     course = _taught_course(slug)
-    submissions = services.course_submissions(
-        db.session(), course=course, page=requested_page())
+    submissions = services.course_submissions(db.session(), course=course, page=requested_page())
     assignments = [i for i in course.items if i.kind == ItemKind.ASSIGNMENT and i.active]
     return render_template(
-        "assignments/instructor_list.html", course=course, submissions=submissions,
-        assignments=assignments, form=RegradeForm(),
+        "assignments/instructor_list.html",
+        course=course,
+        submissions=submissions,
+        assignments=assignments,
+        form=RegradeForm(),
         course_title=localized(course.title, course.languages),
-        item_title=lambda i: localized(i.title, course.languages))
+        item_title=lambda i: localized(i.title, course.languages),
+    )
 
 
 @bp.get("/instructor/submissions/<int:submission_id>")
@@ -62,10 +65,15 @@ def instructor_submission(submission_id: int) -> Any:
     submission = _taught_submission(submission_id)
     course = submission.item.course
     return render_template(
-        "assignments/instructor_detail.html", submission=submission, course=course,
+        "assignments/instructor_detail.html",
+        submission=submission,
+        course=course,
         item_title=localized(submission.item.title, course.languages),
-        cells=notebook_cells(submission.executed), form=RegradeForm(), flag_text=FLAGS,
-        status_url=url_for(".submission_status", submission_id=submission.id))
+        cells=notebook_cells(submission.executed),
+        form=RegradeForm(),
+        flag_text=FLAGS,
+        status_url=url_for(".submission_status", submission_id=submission.id),
+    )
 
 
 @bp.post("/instructor/submissions/<int:submission_id>/regrade")
@@ -75,8 +83,9 @@ def regrade(submission_id: int) -> Any:
     if not RegradeForm().validate_on_submit():
         abort(400)
     session = db.session()
-    committed(session, lambda: services.request_regrade(
-        session, submission=submission, by=current_user))
+    committed(
+        session, lambda: services.request_regrade(session, submission=submission, by=current_user)
+    )
     send_grading(this_app(), submission.id)
     flash(_("The submission will be graded again."), "success")
     return redirect(url_for(".instructor_submission", submission_id=submission.id), code=303)
@@ -86,15 +95,17 @@ def regrade(submission_id: int) -> Any:
 @login_required
 def regrade_all(slug: str, item_key: str) -> Any:
     course = _taught_course(slug)
-    item = next((i for i in course.items if i.key == item_key
-                 and i.kind == ItemKind.ASSIGNMENT), None)
+    item = next(
+        (i for i in course.items if i.key == item_key and i.kind == ItemKind.ASSIGNMENT), None
+    )
     if not isinstance(item, Item):
         abort(404)
     if not RegradeForm().validate_on_submit():
         abort(400)
     session = db.session()
-    submissions = committed(session, lambda: services.regrade_item(
-        session, item=item, by=current_user))
+    submissions = committed(
+        session, lambda: services.regrade_item(session, item=item, by=current_user)
+    )
     app = this_app()
     for submission in submissions:
         send_grading(app, submission.id)

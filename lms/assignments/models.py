@@ -35,13 +35,21 @@ class Submission(Base):
         Index("ix_submission_status_submitted_at", "status", "submitted_at"),
         # The studio's manual-grading list: the first three columns find a course item's
         # queue, the rest is the list's sort key (waiting first, oldest first, then id).
-        Index("ix_submission_manual_queue", "item_id", "needs_manual_grade", "status",
-              "manual_pending", "submitted_at", "id"),
+        Index(
+            "ix_submission_manual_queue",
+            "item_id",
+            "needs_manual_grade",
+            "status",
+            "manual_pending",
+            "submitted_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True)
+        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     notebook: Mapped[str] = mapped_column(Text)
@@ -77,8 +85,8 @@ class Submission(Base):
     item: Mapped[Item] = relationship()
     user: Mapped[User] = relationship()
     regrades: Mapped[list[Regrade]] = relationship(
-        back_populates="submission", order_by="Regrade.requested_at",
-        cascade="all, delete-orphan")
+        back_populates="submission", order_by="Regrade.requested_at", cascade="all, delete-orphan"
+    )
 
     @property
     def finished(self) -> bool:
@@ -92,9 +100,11 @@ class Regrade(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
     requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     old_status: Mapped[str] = mapped_column(String(16))
     old_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))

@@ -26,8 +26,11 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 def safe_markdown(text: str) -> str:
     """Markdown as HTML that is safe to insert in a page."""
-    return nh3.clean(_markdown.render(text), url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        _markdown.render(text),
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
 def instructions_html(student_notebook: str) -> str:
@@ -98,9 +101,12 @@ def notebook_cells(notebook_text: str | None) -> list[ShownCell]:
     cells = []
     for cell in node.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        shown = ShownCell(cell_type=cell.cell_type, source=cell.source,
-                          grade_id=meta.get("grade_id") if meta.get("grade") else None,
-                          points=meta.get("points"))
+        shown = ShownCell(
+            cell_type=cell.cell_type,
+            source=cell.source,
+            grade_id=meta.get("grade_id") if meta.get("grade") else None,
+            points=meta.get("points"),
+        )
         for output in cell.get("outputs", []):
             converted = _output(output)
             if converted is not None:
@@ -115,5 +121,8 @@ def hidden_test_ids(master_text: str) -> set[str]:
         node = nbformat.reads(master_text, as_version=4)
     except Exception:  # noqa: BLE001
         return set()
-    return {cell.metadata.nbgrader.get("grade_id", "") for cell in node.cells
-            if "nbgrader" in cell.get("metadata", {}) and "BEGIN HIDDEN TESTS" in cell.source}
+    return {
+        cell.metadata.nbgrader.get("grade_id", "")
+        for cell in node.cells
+        if "nbgrader" in cell.get("metadata", {}) and "BEGIN HIDDEN TESTS" in cell.source
+    }

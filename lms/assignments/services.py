@@ -45,14 +45,21 @@ class UploadTooLarge(Exception):
     """The upload is larger than the ``MAX_UPLOAD_BYTES`` setting."""
 
 
-def find_assignment_item(session: Session, *, slug: str, item_key: str,
-                         include_drafts: bool = False) -> Item:
+def find_assignment_item(
+    session: Session, *, slug: str, item_key: str, include_drafts: bool = False
+) -> Item:
     """The active assignment item ``item_key`` of course ``slug``."""
     item = session.scalar(
-        select(Item).join(Course, Item.course_id == Course.id)
-        .where(Course.slug == slug, Item.key == item_key, Item.kind == ItemKind.ASSIGNMENT,
-               Item.active.is_(True))
-        .options(selectinload(Item.assignment).selectinload(Assignment.files)))
+        select(Item)
+        .join(Course, Item.course_id == Course.id)
+        .where(
+            Course.slug == slug,
+            Item.key == item_key,
+            Item.kind == ItemKind.ASSIGNMENT,
+            Item.active.is_(True),
+        )
+        .options(selectinload(Item.assignment).selectinload(Assignment.files))
+    )
     if item is None or item.assignment is None:
         raise AssignmentNotFound(slug, item_key)
     if not item.course.published and not include_drafts:
@@ -95,12 +102,19 @@ def validated_notebook(data: bytes, *, max_bytes: int) -> str:
 
 def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> int:
     """How many notebooks the learner has submitted for this item."""
-    return session.scalar(select(func.count(Submission.id)).where(
-        Submission.enrollment_id == enrollment.id, Submission.item_id == item.id)) or 0
+    return (
+        session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.enrollment_id == enrollment.id, Submission.item_id == item.id
+            )
+        )
+        or 0
+    )
 
 
-def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
-                    max_bytes: int) -> Submission:
+def submit_notebook(
+    session: Session, *, user: User, item: Item, data: bytes, max_bytes: int
+) -> Submission:
     """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends."""
     enrollment = find_enrollment(session, user=user, course=item.course)
     if enrollment is None:
@@ -114,9 +128,18 @@ def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
         raise AttemptsExhausted(limit)
     notebook = validated_notebook(data, max_bytes=max_bytes)
     now = utcnow()
-    submission = Submission(enrollment_id=enrollment.id, item_id=item.id, user_id=user.id,
-                            notebook=notebook, status=SubmissionStatus.QUEUED,
-                            submitted_at=now, sent_at=now, result=[], flags=[], timings={})
+    submission = Submission(
+        enrollment_id=enrollment.id,
+        item_id=item.id,
+        user_id=user.id,
+        notebook=notebook,
+        status=SubmissionStatus.QUEUED,
+        submitted_at=now,
+        sent_at=now,
+        result=[],
+        flags=[],
+        timings={},
+    )
     session.add(submission)
     session.flush()
     return submission
@@ -124,9 +147,13 @@ def submit_notebook(session: Session, *, user: User, item: Item, data: bytes,
 
 def my_submissions(session: Session, *, user: User, item: Item) -> list[Submission]:
     """The user's submissions for an item, newest first."""
-    return list(session.scalars(
-        select(Submission).where(Submission.user_id == user.id, Submission.item_id == item.id)
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())))
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.user_id == user.id, Submission.item_id == item.id)
+            .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        )
+    )
 
 
 def visible_submission(session: Session, *, submission_id: int, user: User) -> Submission | None:
@@ -141,23 +168,40 @@ def visible_submission(session: Session, *, submission_id: int, user: User) -> S
     return None
 
 
-def course_submissions(session: Session, *, course: Course, page: int = 1,
-                       per_page: int = SUBMISSIONS_PER_PAGE) -> Page[Submission]:
+def course_submissions(
+    session: Session, *, course: Course, page: int = 1, per_page: int = SUBMISSIONS_PER_PAGE
+) -> Page[Submission]:
     """One page of the submissions of the course's items, newest first."""
-    statement = (select(Submission).join(Item, Submission.item_id == Item.id)
-                 .where(Item.course_id == course.id)
-                 .order_by(Submission.submitted_at.desc(), Submission.id.desc()))
+    statement = (
+        select(Submission)
+        .join(Item, Submission.item_id == Item.id)
+        .where(Item.course_id == course.id)
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+    )
     # The list shows neither notebook: leave those (large) texts unloaded.
-    return page_of(session, statement, page=page, per_page=per_page, options=(
-        selectinload(Submission.user), selectinload(Submission.item),
-        defer(Submission.notebook), defer(Submission.executed)))
+    return page_of(
+        session,
+        statement,
+        page=page,
+        per_page=per_page,
+        options=(
+            selectinload(Submission.user),
+            selectinload(Submission.item),
+            defer(Submission.notebook),
+            defer(Submission.executed),
+        ),
+    )
 
 
 def request_regrade(session: Session, *, submission: Submission, by: User) -> Regrade:
     """Queue ``submission`` to be graded again; the worker fills in the new result."""
-    regrade = Regrade(submission_id=submission.id, requested_by_id=by.id,
-                      requested_at=utcnow(), old_status=str(submission.status),
-                      old_score=submission.score)
+    regrade = Regrade(
+        submission_id=submission.id,
+        requested_by_id=by.id,
+        requested_at=utcnow(),
+        old_status=str(submission.status),
+        old_score=submission.score,
+    )
     session.add(regrade)
     submission.status = SubmissionStatus.QUEUED
     submission.sent_at = utcnow()
@@ -168,24 +212,38 @@ def request_regrade(session: Session, *, submission: Submission, by: User) -> Re
 
 def regrade_item(session: Session, *, item: Item, by: User) -> list[Submission]:
     """Queue every submission of an assignment item to be graded again."""
-    submissions = list(session.scalars(
-        select(Submission).where(Submission.item_id == item.id).order_by(Submission.id)))
+    submissions = list(
+        session.scalars(
+            select(Submission).where(Submission.item_id == item.id).order_by(Submission.id)
+        )
+    )
     for submission in submissions:
         request_regrade(session, submission=submission, by=by)
     return submissions
 
 
-def stuck_submission_ids(session: Session, *, stuck_seconds: float,
-                         now: datetime | None = None, limit: int = 500) -> list[int]:
+def stuck_submission_ids(
+    session: Session, *, stuck_seconds: float, now: datetime | None = None, limit: int = 500
+) -> list[int]:
     """Submissions queued or running past the deadline; marks them as sent again now."""
     now = now or utcnow()
     deadline = now - timedelta(seconds=stuck_seconds)
-    ids = list(session.scalars(
-        select(Submission.id).where(or_(
-            (Submission.status == SubmissionStatus.QUEUED) & (Submission.sent_at < deadline),
-            (Submission.status == SubmissionStatus.RUNNING) & (Submission.started_at < deadline)
-            & (Submission.sent_at < deadline),
-        )).order_by(Submission.submitted_at).limit(limit)))
+    ids = list(
+        session.scalars(
+            select(Submission.id)
+            .where(
+                or_(
+                    (Submission.status == SubmissionStatus.QUEUED)
+                    & (Submission.sent_at < deadline),
+                    (Submission.status == SubmissionStatus.RUNNING)
+                    & (Submission.started_at < deadline)
+                    & (Submission.sent_at < deadline),
+                )
+            )
+            .order_by(Submission.submitted_at)
+            .limit(limit)
+        )
+    )
     if ids:
         session.execute(update(Submission).where(Submission.id.in_(ids)).values(sent_at=now))
         session.flush()

@@ -151,13 +151,18 @@ def grade_submission(self: Any, submission_id: int) -> str:
     with app.app_context():
         factory = app.extensions["oqu.db"]["factory"]
         outcome = grading.run(
-            factory, submission_id=submission_id,
+            factory,
+            submission_id=submission_id,
             settings=GraderSettings.from_config(app.config),
-            provider=lambda: kernel_provider(app), grade=grade,
+            provider=lambda: kernel_provider(app),
+            grade=grade,
             stuck_seconds=float(app.config["GRADING_STUCK_SECONDS"]),
             max_deliveries=int(app.config["GRADING_MAX_DELIVERIES"]),
-            task_id=self.request.id, record=record_item_result,
-            infrastructure_errors=(NoSandbox,), learner_errors=(InvalidNotebook,))
+            task_id=self.request.id,
+            record=record_item_result,
+            infrastructure_errors=(NoSandbox,),
+            learner_errors=(InvalidNotebook,),
+        )
     log.info("submission %s: %s %s", submission_id, outcome.action, outcome.status or "")
     return outcome.action
 
@@ -171,7 +176,8 @@ def sweep_submissions(self: Any) -> int:
     try:
         with app.app_context(), app.extensions["oqu.db"]["factory"]() as session:
             ids = services.stuck_submission_ids(
-                session, stuck_seconds=float(app.config["GRADING_STUCK_SECONDS"]))
+                session, stuck_seconds=float(app.config["GRADING_STUCK_SECONDS"])
+            )
             session.commit()
     except OperationalError as error:  # SQLite busy: the next sweep tries again
         log.warning("sweep skipped: %s", error)

@@ -66,12 +66,14 @@ def course_link(slug: str) -> str | None:
 def _item_or_404(slug: str, item_key: str) -> Item:
     session = db.session()
     try:
-        item = services.find_assignment_item(session, slug=slug, item_key=item_key,
-                                             include_drafts=True)
+        item = services.find_assignment_item(
+            session, slug=slug, item_key=item_key, include_drafts=True
+        )
     except services.AssignmentNotFound:
         abort(404)
-    if not item.course.published and not services.teaches(session, user=current_user,
-                                                           course=item.course):
+    if not item.course.published and not services.teaches(
+        session, user=current_user, course=item.course
+    ):
         abort(404)
     return item
 
@@ -81,8 +83,9 @@ def _learner_item(slug: str, item_key: str) -> Item:
     quizzes do (enrolment is where prerequisites are checked)."""
     item = _item_or_404(slug, item_key)
     session = db.session()
-    if services.find_enrollment(session, user=current_user, course=item.course) is None \
-            and not services.teaches(session, user=current_user, course=item.course):
+    if services.find_enrollment(
+        session, user=current_user, course=item.course
+    ) is None and not services.teaches(session, user=current_user, course=item.course):
         if "learning.item" in current_app.view_functions:
             # The learning feature's item page says why, in the learner's language.
             abort(redirect(url_for("learning.item", slug=slug, item_key=item_key), 303))
@@ -90,22 +93,29 @@ def _learner_item(slug: str, item_key: str) -> Item:
     return item
 
 
-def _item_page(item: Item, form: UploadForm, *, status: int = 200, error: str | None = None
-               ) -> Any:
+def _item_page(item: Item, form: UploadForm, *, status: int = 200, error: str | None = None) -> Any:
     session = db.session()
     enrollment = services.find_enrollment(session, user=current_user, course=item.course)
     submissions = services.my_submissions(session, user=current_user, item=item)
     limit = services.assignment_of(item).max_attempts
     used = len(submissions)
     return render_template(
-        "assignments/item.html", item=item, course=item.course, form=form,
-        assignment=services.assignment_of(item), enrollment=enrollment, submissions=submissions,
-        limit=limit, left=None if limit is None else max(limit - used, 0), error=error,
+        "assignments/item.html",
+        item=item,
+        course=item.course,
+        form=form,
+        assignment=services.assignment_of(item),
+        enrollment=enrollment,
+        submissions=submissions,
+        limit=limit,
+        left=None if limit is None else max(limit - used, 0),
+        error=error,
         title=localized(item.title, item.course.languages),
         course_title=localized(item.course.title, item.course.languages),
         course_url=course_link(item.course.slug),
         instructions=instructions_html(services.assignment_of(item).student),
-        max_kib=int(current_app.config["MAX_UPLOAD_BYTES"]) // 1024), status
+        max_kib=int(current_app.config["MAX_UPLOAD_BYTES"]) // 1024,
+    ), status
 
 
 @bp.get("/courses/<slug>/assignments/<item_key>")
@@ -127,22 +137,37 @@ def upload(slug: str, item_key: str) -> Any:
     data = form.notebook.data.read()
     # The service checks everything before it adds a row: on refusal nothing is pending.
     try:
-        submission = committed(session, lambda: services.submit_notebook(
-            session, user=current_user, item=item, data=data,
-            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"])))
+        submission = committed(
+            session,
+            lambda: services.submit_notebook(
+                session,
+                user=current_user,
+                item=item,
+                data=data,
+                max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+            ),
+        )
     except services.NotEnrolled:
-        return _item_page(item, form, status=403,
-                          error=_("Enrol in the course before submitting a notebook."))
+        return _item_page(
+            item, form, status=403, error=_("Enrol in the course before submitting a notebook.")
+        )
     except services.AttemptsExhausted:
-        return _item_page(item, form, status=409,
-                          error=_("You have used every attempt for this assignment."))
+        return _item_page(
+            item, form, status=409, error=_("You have used every attempt for this assignment.")
+        )
     except services.UploadTooLarge:
         return _too_large(item)
     except services.InvalidNotebook as problem:
-        return _item_page(item, form, status=400, error=_(
-            "This file is not a valid Jupyter notebook (%(why)s). Nothing was saved: "
-            "download your notebook again from Jupyter as .ipynb and upload that file.",
-            why=_invalid_reason(problem.why)))
+        return _item_page(
+            item,
+            form,
+            status=400,
+            error=_(
+                "This file is not a valid Jupyter notebook (%(why)s). Nothing was saved: "
+                "download your notebook again from Jupyter as .ipynb and upload that file.",
+                why=_invalid_reason(problem.why),
+            ),
+        )
     send_grading(this_app(), submission.id)  # after the commit
     flash(_("Your notebook was received and is being graded."), "success")
     return redirect(url_for(".submission", submission_id=submission.id), code=303)
@@ -168,10 +193,16 @@ def _request_too_large(error: RequestEntityTooLarge) -> Any:
 
 
 def _too_large(item: Item) -> Any:
-    return _item_page(item, UploadForm(formdata=None), status=413, error=_(
-        "The file is too large: notebooks up to %(kib)s KiB are accepted. Nothing was saved. "
-        "Clear large outputs (Kernel → Restart & Clear Output) and upload again.",
-        kib=int(current_app.config["MAX_UPLOAD_BYTES"]) // 1024))
+    return _item_page(
+        item,
+        UploadForm(formdata=None),
+        status=413,
+        error=_(
+            "The file is too large: notebooks up to %(kib)s KiB are accepted. Nothing was saved. "
+            "Clear large outputs (Kernel → Restart & Clear Output) and upload again.",
+            kib=int(current_app.config["MAX_UPLOAD_BYTES"]) // 1024,
+        ),
+    )
 
 
 @bp.get("/courses/<slug>/assignments/<item_key>/student.ipynb")
@@ -199,16 +230,19 @@ def data_file(slug: str, item_key: str, name: str) -> Any:
 
 
 def _visible_or_404(submission_id: int) -> Submission:
-    submission = services.visible_submission(db.session(), submission_id=submission_id,
-                                             user=current_user)
+    submission = services.visible_submission(
+        db.session(), submission_id=submission_id, user=current_user
+    )
     if submission is None:
         abort(404)
     return submission
 
 
 def _status_context(submission: Submission) -> dict[str, Any]:
-    return {"submission": submission,
-            "status_url": url_for(".submission_status", submission_id=submission.id)}
+    return {
+        "submission": submission,
+        "status_url": url_for(".submission_status", submission_id=submission.id),
+    }
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -217,10 +251,13 @@ def submission(submission_id: int) -> Any:
     found = _visible_or_404(submission_id)
     item = found.item
     return render_template(
-        "assignments/submission.html", item=item, course=item.course,
+        "assignments/submission.html",
+        item=item,
+        course=item.course,
         title=localized(item.title, item.course.languages),
         item_url=url_for(".item", slug=item.course.slug, item_key=item.key),
-        **_status_context(found))
+        **_status_context(found),
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/status")
@@ -229,6 +266,7 @@ def submission_status(submission_id: int) -> Any:
     """The status fragment; it carries ``data-poll-url`` until the grade is final."""
     found = _visible_or_404(submission_id)
     response = current_app.make_response(
-        render_template("assignments/_status.html", **_status_context(found)))
+        render_template("assignments/_status.html", **_status_context(found))
+    )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -110,8 +110,9 @@ def payload(claims: Claims) -> dict[str, Any]:
 
 def sign(claims: Claims, key: SigningKey) -> str:
     """The compact VC-JWT of ``claims``, signed with ``key`` (deterministic: Ed25519)."""
-    return jwt.encode(payload(claims), key.private, algorithm="EdDSA",
-                      headers={"kid": key.kid, "typ": MEDIA_TYPE})
+    return jwt.encode(
+        payload(claims), key.private, algorithm="EdDSA", headers={"kid": key.kid, "typ": MEDIA_TYPE}
+    )
 
 
 def verify(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
@@ -123,5 +124,4 @@ def verify(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     key = keys.get(header.get("kid"))
     if key is None:
         raise jwt.InvalidTokenError("unknown key id")
-    return jwt.decode(token, key.key, algorithms=["EdDSA"],
-                      options={"require": ["iss", "iat"]})
+    return jwt.decode(token, key.key, algorithms=["EdDSA"], options={"require": ["iss", "iat"]})

@@ -33,8 +33,9 @@ def keystore(app: Flask | None = None) -> KeyStore:
     app = app or current_app
     store = app.extensions.get("oqu.credential_keys")
     if store is None:
-        folder = app.config.get("CREDENTIAL_KEYS_DIR") or Path(app.instance_path) / \
-            "credential_keys"
+        folder = (
+            app.config.get("CREDENTIAL_KEYS_DIR") or Path(app.instance_path) / "credential_keys"
+        )
         store = app.extensions["oqu.credential_keys"] = KeyStore(Path(folder))
     return store
 
@@ -51,8 +52,11 @@ def subject_key(app: Flask | None = None) -> bytes:
 
 def document_language(facts: CertificateFacts, requested: str | None = None) -> str:
     """``requested`` if it is a UI language, else the language of study, else Kazakh."""
-    for candidate in (requested, facts.language,
-                      facts.holder.locale if facts.holder is not None else None):
+    for candidate in (
+        requested,
+        facts.language,
+        facts.holder.locale if facts.holder is not None else None,
+    ):
         if candidate in LANGUAGES:
             return str(candidate)
     return "kk"
@@ -88,8 +92,9 @@ def sheet(facts: CertificateFacts, language: str) -> pdf.Sheet:
             completed=_("has completed the course"),
             course_title=course_title(facts, language),
             tier_line=_("Tier: %(tier)s", tier=tier_name(facts.tier)),
-            date_line=_("Completed on %(date)s",
-                        date=format_date(facts.completed_on, format="long")),
+            date_line=_(
+                "Completed on %(date)s", date=format_date(facts.completed_on, format="long")
+            ),
             code_line=_("Certificate code: %(code)s", code=facts.code),
             verify_line=_("Check that this certificate is valid at:"),
             verify_url=url,
@@ -114,10 +119,12 @@ def claims(facts: CertificateFacts, language: str) -> credential.Claims:
             language=language,
             completed_on=facts.completed_on,
             credential_name=_("Certificate of completion: %(course)s", course=title),
-            description=_("Completion of the course “%(course)s” on Oqu, Kazakhstan's "
-                          "national platform for AI skills.", course=title),
-            criteria=_("Every required lesson, quiz and notebook assignment of the course "
-                       "passed."),
+            description=_(
+                "Completion of the course “%(course)s” on Oqu, Kazakhstan's "
+                "national platform for AI skills.",
+                course=title,
+            ),
+            criteria=_("Every required lesson, quiz and notebook assignment of the course passed."),
         )
 
 

@@ -11,7 +11,10 @@ from wtforms.validators import DataRequired, Length
 class RevokeForm(FlaskForm):
     """An admin revokes a certificate and says why (the verification page shows it)."""
 
-    reason = TextAreaField(_l("Reason (shown on the verification page)"), validators=[
-        DataRequired(message=_l("Give the reason for revoking.")),
-        Length(max=500, message=_l("At most %(max)d characters."))])
-
+    reason = TextAreaField(
+        _l("Reason (shown on the verification page)"),
+        validators=[
+            DataRequired(message=_l("Give the reason for revoking.")),
+            Length(max=500, message=_l("At most %(max)d characters.")),
+        ],
+    )

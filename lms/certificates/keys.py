@@ -27,17 +27,25 @@ def _b64url(data: bytes) -> str:
 
 def public_jwk(private: Ed25519PrivateKey, kid: str) -> dict[str, str]:
     """The public half of ``private`` as an OKP JWK (RFC 8037)."""
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw,
-                                            serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": kid, "use": "sig",
-            "alg": "EdDSA"}
+    raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64url(raw),
+        "kid": kid,
+        "use": "sig",
+        "alg": "EdDSA",
+    }
 
 
 def thumbprint(private: Ed25519PrivateKey) -> str:
     """The RFC 7638 thumbprint of the public key (required members, sorted, no spaces)."""
     jwk = public_jwk(private, "")
-    canonical = json.dumps({"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]},
-                           separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]}, separators=(",", ":"), sort_keys=True
+    )
     return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
@@ -107,9 +115,11 @@ class KeyStore:
         private = Ed25519PrivateKey.generate()
         # Time first so that names sort by age; the thumbprint makes ids unique.
         kid = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{thumbprint(private)[:16]}"
-        pem = private.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         fd = os.open(self.directory / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)

@@ -89,8 +89,7 @@ def _fit(pdf: FPDF, text: str, style: str, size: float, width: float, smallest: 
 
 def _lines(pdf: FPDF, width: float, text: str, **options: Any) -> list[str]:
     """The lines ``multi_cell`` would print ``text`` in, in the current font."""
-    lines = pdf.multi_cell(width, 1, text, dry_run=True, output=MethodReturnValue.LINES,
-                           **options)
+    lines = pdf.multi_cell(width, 1, text, dry_run=True, output=MethodReturnValue.LINES, **options)
     return cast(list[str], lines)
 
 
@@ -116,8 +115,9 @@ class _Placed:
     lines: int
 
 
-def _layout(pdf: FPDF, blocks: list[_Block], width: float, scale: float, long_scale: float
-            ) -> tuple[list[_Placed], float]:
+def _layout(
+    pdf: FPDF, blocks: list[_Block], width: float, scale: float, long_scale: float
+) -> tuple[list[_Placed], float]:
     """Each block's font size and line count, and the height of them all.
 
     ``long_scale`` applies to the blocks that may be long (the name, the course title),
@@ -126,8 +126,9 @@ def _layout(pdf: FPDF, blocks: list[_Block], width: float, scale: float, long_sc
     placed, height = [], 0.0
     for block in blocks:
         factor = long_scale if block.long else scale
-        size = _fit(pdf, block.text, block.style, block.size * factor, width,
-                    block.smallest * factor)
+        size = _fit(
+            pdf, block.text, block.style, block.size * factor, width, block.smallest * factor
+        )
         line_height = size * block.leading
         lines = max(1, len(_lines(pdf, width, block.text, align="C")))
         placed.append(_Placed(block, size, line_height, lines))
@@ -147,8 +148,9 @@ def _scales() -> Iterator[tuple[float, float]]:
         scale *= 0.95
 
 
-def _body(pdf: FPDF, blocks: list[_Block], *, left: float, top: float, width: float,
-          bottom: float) -> None:
+def _body(
+    pdf: FPDF, blocks: list[_Block], *, left: float, top: float, width: float, bottom: float
+) -> None:
     """Print ``blocks`` centred from ``top`` down, smaller until they end above ``bottom``.
 
     Names may have 200 characters and course titles any length: the long texts shrink
@@ -171,8 +173,9 @@ def _body(pdf: FPDF, blocks: list[_Block], *, left: float, top: float, width: fl
 def _footer_height(pdf: FPDF, sheet: Sheet, width: float) -> float:
     """The height of the code line, the invitation to verify and the address."""
     pdf.set_font(FAMILY, "", 10)
-    lines = sum(len(_lines(pdf, width, text, align="L"))
-                for text in (sheet.code_line, sheet.verify_line))
+    lines = sum(
+        len(_lines(pdf, width, text, align="L")) for text in (sheet.code_line, sheet.verify_line)
+    )
     _fit(pdf, sheet.verify_url, "", 10, width, 6)
     lines += len(_lines(pdf, width, sheet.verify_url, align="L", wrapmode=WrapMode.CHAR))
     return lines * FOOTER_LINE + 1
@@ -221,8 +224,14 @@ def render(sheet: Sheet) -> bytes:
         _Block(sheet.tier_line, "", 12, 9, 7 / 12, 4),
         _Block(sheet.date_line, "", 12, 9, 7 / 12, 0),
     ]
-    _body(pdf, blocks, left=30, top=20, width=width - 60,
-          bottom=min(qr_y, footer_top) - BODY_CLEARANCE)
+    _body(
+        pdf,
+        blocks,
+        left=30,
+        top=20,
+        width=width - 60,
+        bottom=min(qr_y, footer_top) - BODY_CLEARANCE,
+    )
 
     pdf.image(qr_image(sheet.verify_url), x=qr_x, y=qr_y, w=qr_size, h=qr_size)
     pdf.set_text_color(*MUTED)
@@ -234,6 +243,12 @@ def render(sheet: Sheet) -> bytes:
     pdf.set_xy(left, pdf.get_y())
     pdf.set_text_color(*ACCENT)
     _fit(pdf, sheet.verify_url, "", 10, info_width, 6)
-    pdf.multi_cell(info_width, FOOTER_LINE, sheet.verify_url, align="L", link=sheet.verify_url,
-                   wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(
+        info_width,
+        FOOTER_LINE,
+        sheet.verify_url,
+        align="L",
+        link=sheet.verify_url,
+        wrapmode=WrapMode.CHAR,
+    )
     return bytes(pdf.output())

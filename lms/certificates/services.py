@@ -90,8 +90,7 @@ def issue(session: Session, *, completion: Completion) -> Certificate:
     existing = _certificate_of(session, completion)
     if existing is not None:
         return existing
-    certificate = Certificate(code=new_code(), completion=completion,
-                              issued_at=utcnow())
+    certificate = Certificate(code=new_code(), completion=completion, issued_at=utcnow())
     session.add(certificate)
     session.flush()
     return certificate
@@ -131,10 +130,14 @@ def find_owned(session: Session, *, code: str, user: User) -> Certificate:
 
 def certificates_of(session: Session, *, user: User) -> list[Certificate]:
     """The certificates of one account, newest completion first."""
-    return list(session.scalars(
-        select(Certificate).join(Completion, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user.id)
-        .order_by(Completion.completed_at.desc(), Certificate.id.desc())))
+    return list(
+        session.scalars(
+            select(Certificate)
+            .join(Completion, Certificate.completion_id == Completion.id)
+            .where(Completion.user_id == user.id)
+            .order_by(Completion.completed_at.desc(), Certificate.id.desc())
+        )
+    )
 
 
 def facts(session: Session, *, certificate: Certificate) -> CertificateFacts:
@@ -147,18 +150,27 @@ def facts_of(session: Session, *, certificates: Sequence[Certificate]) -> list[C
     completions = [c.completion for c in certificates]  # joined with the certificate
     course_ids = {c.course_id for c in completions}
     user_ids = {c.user_id for c in completions if c.user_id is not None}
-    courses = {c.id: c for c in session.scalars(
-        select(Course).where(Course.id.in_(course_ids)))} if course_ids else {}
-    holders = {u.id: u for u in session.scalars(
-        select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    courses = (
+        {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(course_ids)))}
+        if course_ids
+        else {}
+    )
+    holders = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
     # An annulment recorded by statistics revokes even if nobody called us; the first stands.
     unrevoked = [c.completion_id for c in certificates if c.revoked_at is None]
     annulments: dict[int, Correction] = {}
     if unrevoked:
         for correction in session.scalars(
-                select(Correction).where(Correction.completion_id.in_(unrevoked),
-                                         Correction.kind == CorrectionKind.ANNULLED)
-                .order_by(Correction.id)):
+            select(Correction)
+            .where(
+                Correction.completion_id.in_(unrevoked), Correction.kind == CorrectionKind.ANNULLED
+            )
+            .order_by(Correction.id)
+        ):
             annulments.setdefault(correction.completion_id, correction)
     found = []
     for certificate, completion in zip(certificates, completions, strict=True):
@@ -170,21 +182,33 @@ def facts_of(session: Session, *, certificates: Sequence[Certificate]) -> list[C
         elif revoked_at is None and completion.id in annulments:
             annulment = annulments[completion.id]
             reason, revoked_at = annulment.reason, annulment.created_at
-        found.append(CertificateFacts(certificate=certificate, course=course, holder=holder,
-                                      valid=revoked_at is None,
-                                      reason=reason if revoked_at else None,
-                                      revoked_at=revoked_at))
+        found.append(
+            CertificateFacts(
+                certificate=certificate,
+                course=course,
+                holder=holder,
+                valid=revoked_at is None,
+                reason=reason if revoked_at else None,
+                revoked_at=revoked_at,
+            )
+        )
     return found
 
 
 def completions_without_certificate(session: Session) -> list[Completion]:
     """Completions of existing accounts, not annulled, that have no certificate yet."""
     issued = select(Certificate.completion_id)
-    return list(session.scalars(
-        select(Completion).where(Completion.user_id.is_not(None),
-                                 Completion.id.not_in(issued),
-                                 Completion.id.not_in(stats.annulled_ids()))
-        .order_by(Completion.id)))
+    return list(
+        session.scalars(
+            select(Completion)
+            .where(
+                Completion.user_id.is_not(None),
+                Completion.id.not_in(issued),
+                Completion.id.not_in(stats.annulled_ids()),
+            )
+            .order_by(Completion.id)
+        )
+    )
 
 
 def sign_with(session: Session, *, certificate: Certificate, kid: str) -> None:

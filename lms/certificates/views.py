@@ -42,8 +42,11 @@ def _owned_facts(code: str) -> services.CertificateFacts:
 
 
 def _gone(facts: services.CertificateFacts) -> Response:
-    body = render_template("certificates/revoked_download.html", facts=facts,
-                           reason=documents.reason_text(facts.reason))
+    body = render_template(
+        "certificates/revoked_download.html",
+        facts=facts,
+        reason=documents.reason_text(facts.reason),
+    )
     return Response(body, status=410)
 
 
@@ -56,9 +59,13 @@ def _view_title(facts: services.CertificateFacts) -> str:
 def mine() -> Any:
     dbs = db.session()
     rows = services.facts_of(dbs, certificates=services.certificates_of(dbs, user=current_user))
-    return render_template("certificates/mine.html", rows=rows, title_of=_view_title,
-                           reason_text=documents.reason_text,
-                           language_of=documents.document_language)
+    return render_template(
+        "certificates/mine.html",
+        rows=rows,
+        title_of=_view_title,
+        reason_text=documents.reason_text,
+        language_of=documents.document_language,
+    )
 
 
 @bp.get("/certificates/<code>.pdf")
@@ -69,8 +76,9 @@ def download_pdf(code: str) -> Any:
         return _gone(facts)
     language = documents.document_language(facts, request.args.get("lang"))
     response = Response(documents.render_pdf(facts, language), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = \
+    response.headers["Content-Disposition"] = (
         f'attachment; filename="oqu-certificate-{facts.code}-{language}.pdf"'
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -89,8 +97,9 @@ def download_credential(code: str) -> Any:
     language = documents.document_language(facts, request.args.get("lang"))
     token = credential.sign(documents.claims(facts, language), key)
     response = Response(token, mimetype="application/vc+jwt")
-    response.headers["Content-Disposition"] = \
+    response.headers["Content-Disposition"] = (
         f'attachment; filename="oqu-certificate-{facts.code}.jwt"'
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -102,9 +111,15 @@ def verify(code: str) -> Any:
     if facts is None:
         # The same bare page whatever was wrong with the code: nothing to learn from it.
         return Response(render_template("certificates/not_found.html"), status=404)
-    response = Response(render_template(
-        "certificates/verify.html", facts=facts, course_title=_view_title(facts),
-        tier=documents.tier_name(facts.tier), reason=documents.reason_text(facts.reason)))
+    response = Response(
+        render_template(
+            "certificates/verify.html",
+            facts=facts,
+            course_title=_view_title(facts),
+            tier=documents.tier_name(facts.tier),
+            reason=documents.reason_text(facts.reason),
+        )
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -135,8 +150,9 @@ def _facts_of(code: str) -> Any:
 
 
 def _public_json(body: dict[str, str], status: int = 200) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), status=status,
-                        mimetype="application/json")
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -165,9 +181,14 @@ def admin() -> Any:
         certificate = services.find(dbs, code=query)
         found = [certificate] if certificate is not None else []
     rows = services.facts_of(dbs, certificates=found)
-    return render_template("certificates/admin.html", query=query, rows=rows,
-                           form=forms.RevokeForm(), title_of=_view_title,
-                           reason_text=documents.reason_text)
+    return render_template(
+        "certificates/admin.html",
+        query=query,
+        rows=rows,
+        form=forms.RevokeForm(),
+        title_of=_view_title,
+        reason_text=documents.reason_text,
+    )
 
 
 @bp.post("/admin/certificates/<code>/revoke")

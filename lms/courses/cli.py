@@ -33,8 +33,12 @@ def _report(result: ImportResult) -> None:
 
 @courses_group.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--owner", "owner_email", metavar="EMAIL",
-              help="Account that owns the imported courses (else they belong to admins).")
+@click.option(
+    "--owner",
+    "owner_email",
+    metavar="EMAIL",
+    help="Account that owns the imported courses (else they belong to admins).",
+)
 def import_command(path: Path, owner_email: str | None) -> None:
     """Import PATH: one package (holding course.toml) or a folder of packages."""
     result = run_import(db.session(), path, owner_email=owner_email, progress=click.echo)
@@ -45,9 +49,14 @@ def import_command(path: Path, owner_email: str | None) -> None:
 
 @courses_group.command("export")
 @click.argument("slug")
-@click.option("-o", "--output", "output", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the package into (as OUTPUT/SLUG/).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the package into (as OUTPUT/SLUG/).",
+)
 def export_command(slug: str, output: Path) -> None:
     """Write course SLUG as a package in canonical form into OUTPUT/SLUG/."""
     try:
@@ -68,12 +77,12 @@ def canonicalize_command(path: Path) -> None:
     from lms.models import metadata
 
     # A throwaway database: the real one is never touched by canonicalising.
-    engine = create_engine("sqlite://", poolclass=StaticPool,
-                           connect_args={"check_same_thread": False})
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
     metadata.create_all(engine)
     with Session(engine) as session:
-        result = run_import(session, path, progress=lambda _line: None,
-                            stub_prerequisites=True)
+        result = run_import(session, path, progress=lambda _line: None, stub_prerequisites=True)
         for slug in result.imported:
             files = services.export_course(session, slug=slug)
             written, extra = write_files(result.roots[slug], files, remove_extra=False)

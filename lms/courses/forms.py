@@ -22,10 +22,14 @@ class CatalogueFilter(FlaskForm):
 
     def fill_choices(self, locale: str) -> None:
         """Choices, named in the UI language."""
-        self.tier.choices = [SelectChoice("", _l("All tiers")),
-                             SelectChoice("public", _l("Public")),
-                             SelectChoice("specialist", _l("Specialist"))]
+        self.tier.choices = [
+            SelectChoice("", _l("All tiers")),
+            SelectChoice("public", _l("Public")),
+            SelectChoice("specialist", _l("Specialist")),
+        ]
         self.language.choices = [SelectChoice("", _l("All languages"))] + [
-            SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+            SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES
+        ]
         self.sector.choices = [SelectChoice("", _l("All sectors"))] + [
-            SelectChoice(s.code, f"{s.code}: {s.name(locale)}") for s in sectors()]
+            SelectChoice(s.code, f"{s.code}: {s.name(locale)}") for s in sectors()
+        ]

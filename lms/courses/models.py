@@ -71,21 +71,26 @@ class Course(Base):
     version: Mapped[str] = mapped_column(String(32), default="1")
     published: Mapped[bool] = mapped_column(default=False, index=True)
     owner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     modules: Mapped[list[Module]] = relationship(
-        back_populates="course", order_by="Module.position", cascade="all, delete-orphan")
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
+    )
     items: Mapped[list[Item]] = relationship(
-        back_populates="course", order_by="Item.position", viewonly=True)
+        back_populates="course", order_by="Item.position", viewonly=True
+    )
     prerequisites: Mapped[list[Course]] = relationship(
         secondary=course_prerequisite,
         primaryjoin=lambda: Course.id == course_prerequisite.c.course_id,
         secondaryjoin=lambda: Course.id == course_prerequisite.c.required_id,
-        order_by="Course.slug")
+        order_by="Course.slug",
+    )
     files: Mapped[list[CourseFile]] = relationship(
-        back_populates="course", order_by="CourseFile.path", cascade="all, delete-orphan")
+        back_populates="course", order_by="CourseFile.path", cascade="all, delete-orphan"
+    )
 
 
 class Module(Base):
@@ -95,15 +100,15 @@ class Module(Base):
     __table_args__ = (UniqueConstraint("course_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
-                                           index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[dict[str, str]]
 
     course: Mapped[Course] = relationship(back_populates="modules")
     items: Mapped[list[Item]] = relationship(
-        back_populates="module", order_by="Item.position", cascade="all, delete-orphan")
+        back_populates="module", order_by="Item.position", cascade="all, delete-orphan"
+    )
 
 
 class Item(Base):
@@ -113,10 +118,8 @@ class Item(Base):
     __table_args__ = (UniqueConstraint("course_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
-                                           index=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"),
-                                           index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     kind: Mapped[ItemKind] = mapped_column(String(16))
     required: Mapped[bool] = mapped_column(default=True)
@@ -129,11 +132,14 @@ class Item(Base):
     course: Mapped[Course] = relationship(back_populates="items")
     module: Mapped[Module] = relationship(back_populates="items")
     lesson: Mapped[Lesson | None] = relationship(
-        back_populates="item", cascade="all, delete-orphan", uselist=False)
+        back_populates="item", cascade="all, delete-orphan", uselist=False
+    )
     quiz: Mapped[Quiz | None] = relationship(
-        back_populates="item", cascade="all, delete-orphan", uselist=False)
+        back_populates="item", cascade="all, delete-orphan", uselist=False
+    )
     assignment: Mapped[Assignment | None] = relationship(
-        back_populates="item", cascade="all, delete-orphan", uselist=False)
+        back_populates="item", cascade="all, delete-orphan", uselist=False
+    )
 
 
 class Lesson(Base):
@@ -141,8 +147,9 @@ class Lesson(Base):
 
     __tablename__ = "lesson"
 
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True
+    )
     body: Mapped[dict[str, str]]
 
     item: Mapped[Item] = relationship(back_populates="lesson")
@@ -153,14 +160,16 @@ class Quiz(Base):
 
     __tablename__ = "quiz"
 
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True
+    )
     pass_mark: Mapped[Decimal] = mapped_column(Numeric(4, 3))
     max_attempts: Mapped[int | None]
 
     item: Mapped[Item] = relationship(back_populates="quiz")
     questions: Mapped[list[Question]] = relationship(
-        back_populates="quiz", order_by="Question.position", cascade="all, delete-orphan")
+        back_populates="quiz", order_by="Question.position", cascade="all, delete-orphan"
+    )
 
 
 class Question(Base):
@@ -175,8 +184,7 @@ class Question(Base):
     __table_args__ = (UniqueConstraint("quiz_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.item_id", ondelete="CASCADE"),
-                                         index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.item_id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[QuestionKind] = mapped_column(String(16))
@@ -194,8 +202,9 @@ class Assignment(Base):
 
     __tablename__ = "assignment"
 
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True
+    )
     notebook_name: Mapped[str] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(Text)
     master: Mapped[str] = mapped_column(Text)
@@ -207,8 +216,8 @@ class Assignment(Base):
 
     item: Mapped[Item] = relationship(back_populates="assignment")
     files: Mapped[list[AssignmentFile]] = relationship(
-        back_populates="assignment", order_by="AssignmentFile.name",
-        cascade="all, delete-orphan")
+        back_populates="assignment", order_by="AssignmentFile.name", cascade="all, delete-orphan"
+    )
 
 
 class AssignmentFile(Base):
@@ -219,7 +228,8 @@ class AssignmentFile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
-        ForeignKey("assignment.item_id", ondelete="CASCADE"), index=True)
+        ForeignKey("assignment.item_id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -233,8 +243,7 @@ class CourseFile(Base):
     __table_args__ = (UniqueConstraint("course_id", "path"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
-                                           index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     # Relative to the package folder, with "/" separators: "lessons/img/neuron.png".
     path: Mapped[str] = mapped_column(String(300))
     content: Mapped[bytes] = mapped_column(LargeBinary)

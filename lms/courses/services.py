@@ -32,9 +32,14 @@ class OutlineModule:
     items: list[Item]
 
 
-def published_courses(session: Session, *, tier: str | None = None,
-                      language: str | None = None, sector: str | None = None,
-                      query: str | None = None) -> list[Course]:
+def published_courses(
+    session: Session,
+    *,
+    tier: str | None = None,
+    language: str | None = None,
+    sector: str | None = None,
+    query: str | None = None,
+) -> list[Course]:
     """Published courses by slug, narrowed by tier, content language, sector and title words."""
     statement = select(Course).where(Course.published.is_(True)).order_by(Course.slug)
     if tier:
@@ -73,8 +78,16 @@ def may_preview(session: Session, *, user: Any, course: Course) -> bool:
         return False
     if user.has_role(Role.ADMIN) or course.owner_id == user.id:
         return True
-    return bool(session.scalar(select(exists().where(
-        course_instructor.c.course_id == course.id, course_instructor.c.user_id == user.id))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    course_instructor.c.course_id == course.id,
+                    course_instructor.c.user_id == user.id,
+                )
+            )
+        )
+    )
 
 
 def course_outline(course: Course) -> list[OutlineModule]:
@@ -89,8 +102,9 @@ def course_outline(course: Course) -> list[OutlineModule]:
 
 def course_file(session: Session, *, course: Course, path: str) -> CourseFile | None:
     """The package file at ``path`` (relative, "/"-separated) kept with ``course``."""
-    return session.scalar(select(CourseFile).where(CourseFile.course_id == course.id,
-                                                   CourseFile.path == path))
+    return session.scalar(
+        select(CourseFile).where(CourseFile.course_id == course.id, CourseFile.path == path)
+    )
 
 
 def find_owner(session: Session, *, email: str) -> User:
@@ -108,18 +122,22 @@ def load_package(path: Path, *, label: str = "") -> tuple[LoadedPackage | None, 
     return read_package(path, label=label)
 
 
-def import_package(session: Session, *, package: LoadedPackage,
-                   owner: User | None = None) -> Course:
+def import_package(
+    session: Session, *, package: LoadedPackage, owner: User | None = None
+) -> Course:
     """Create or update the course of a checked package (by slug, module and item ids)."""
-    return store.store_package(session, package=package,
-                               owner_id=owner.id if owner is not None else None)
+    return store.store_package(
+        session, package=package, owner_id=owner.id if owner is not None else None
+    )
 
 
 def export_course(session: Session, *, slug: str) -> dict[str, bytes]:
     """The course's package files in canonical form, by relative path (drafts included)."""
     course = session.scalar(
-        select(Course).where(Course.slug == slug)
-        .options(selectinload(Course.modules).selectinload(Module.items)))
+        select(Course)
+        .where(Course.slug == slug)
+        .options(selectinload(Course.modules).selectinload(Module.items))
+    )
     if course is None:
         raise CourseNotFound(slug)
     return writer.package_files(course)

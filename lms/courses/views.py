@@ -42,16 +42,28 @@ def catalogue() -> Any:
     form = CatalogueFilter(request.args)
     form.fill_choices(current_language())
     # Each filter on its own: a value that is not offered (a stale link) is just ignored.
-    chosen = {field.name: field.data if field.data in {c.value for c in field.choices}
-              else None for field in (form.tier, form.language, form.sector)}
+    chosen = {
+        field.name: field.data if field.data in {c.value for c in field.choices} else None
+        for field in (form.tier, form.language, form.sector)
+    }
     courses = services.published_courses(
-        db.session(), tier=chosen["tier"], language=chosen["language"],
-        sector=chosen["sector"], query=(form.q.data or "").strip()[:200] or None)
+        db.session(),
+        tier=chosen["tier"],
+        language=chosen["language"],
+        sector=chosen["sector"],
+        query=(form.q.data or "").strip()[:200] or None,
+    )
     filtered = any((form.q.data, form.tier.data, form.language.data, form.sector.data))
     locale = current_language()
     menus = {name: filter_menu(locale, name, value or "") for name, value in chosen.items()}
-    return render_template("courses/catalogue.html", form=form, courses=courses, menus=menus,
-                           filtered=filtered, course_link=course_link)
+    return render_template(
+        "courses/catalogue.html",
+        form=form,
+        courses=courses,
+        menus=menus,
+        filtered=filtered,
+        course_link=course_link,
+    )
 
 
 @bp.get("/courses/<slug>/files/<path:path>")
@@ -62,8 +74,7 @@ def course_file(slug: str, path: str) -> Any:
         course = services.get_course(session, slug, include_drafts=True)
     except services.CourseNotFound:
         abort(404)
-    if not course.published and not services.may_preview(session, user=current_user,
-                                                         course=course):
+    if not course.published and not services.may_preview(session, user=current_user, course=course):
         abort(404)
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in SERVED_TYPES:
@@ -73,6 +84,7 @@ def course_file(slug: str, path: str) -> Any:
         abort(404)
     response = Response(stored.content, mimetype=SERVED_TYPES[suffix])
     # A draft's images are for its authors only: no shared cache may keep them.
-    response.headers["Cache-Control"] = ("public, max-age=3600" if course.published
-                                         else "private, no-store")
+    response.headers["Cache-Control"] = (
+        "public, max-age=3600" if course.published else "private, no-store"
+    )
     return response

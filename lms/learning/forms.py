@@ -18,8 +18,9 @@ class EnrolForm(FlaskForm):
 
     def offer(self, languages: list[str]) -> None:
         """Offer the course's languages, named in their own language."""
-        self.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code))
-                                 for code in languages]
+        self.language.choices = [
+            SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in languages
+        ]
 
 
 class MarkDoneForm(FlaskForm):

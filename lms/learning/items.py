@@ -21,11 +21,14 @@ from lms.learning.views import bp, content_language, course_or_404, item_url, te
 BAD_ANSWER_MESSAGES = {
     scoring.BadAnswer.UNKNOWN_QUESTION: _l(
         "This form has an answer to a question that is not in this quiz. Nothing was saved: "
-        "reload the page."),
+        "reload the page."
+    ),
     scoring.BadAnswer.UNKNOWN_OPTION: _l(
-        "An answer is not one of the question's options. Nothing was saved: reload the page."),
+        "An answer is not one of the question's options. Nothing was saved: reload the page."
+    ),
     scoring.BadAnswer.NOT_A_NUMBER: _l(
-        "Answer with a number, such as 3.5 or 3,5. Nothing was saved."),
+        "Answer with a number, such as 3.5 or 3,5. Nothing was saved."
+    ),
     scoring.BadAnswer.TOO_MANY_VALUES: _l("Give one answer to this question. Nothing was saved."),
     scoring.BadAnswer.TOO_LONG: _l("This answer is too long. Nothing was saved."),
 }
@@ -37,8 +40,13 @@ class ItemContext:
     ``opened_progress`` is the learner's progress row on the item when it was opened.
     """
 
-    def __init__(self, course: Course, item: Item, enrollment: Enrollment | None,
-                 opened_progress: ItemProgress | None = None) -> None:
+    def __init__(
+        self,
+        course: Course,
+        item: Item,
+        enrollment: Enrollment | None,
+        opened_progress: ItemProgress | None = None,
+    ) -> None:
         self.course, self.item, self.enrollment = course, item, enrollment
         self.opened_progress = opened_progress
         self.language = content_language(course, enrollment)
@@ -54,9 +62,9 @@ def open_item(slug: str, item_key: str) -> ItemContext | Any:
     except services.ItemNotFound:
         abort(404)
     enrollment, progress = services.find_enrollment_with_progress(
-        session, user=current_user, course=course, item=item)
-    if enrollment is None and not courses.may_preview(session, user=current_user,
-                                                      course=course):
+        session, user=current_user, course=course, item=item
+    )
+    if enrollment is None and not courses.may_preview(session, user=current_user, course=course):
         flash(_("Enrol in this course to open its lessons and quizzes."), "error")
         return redirect(url_for(".course", slug=slug), 303)
     return ItemContext(course, item, enrollment, progress)
@@ -65,8 +73,10 @@ def open_item(slug: str, item_key: str) -> ItemContext | Any:
 def neighbours(ctx: ItemContext) -> tuple[Item | None, Item | None]:
     items = services.active_items(ctx.course)
     index = next(i for i, item in enumerate(items) if item.id == ctx.item.id)
-    return (items[index - 1] if index > 0 else None,
-            items[index + 1] if index + 1 < len(items) else None)
+    return (
+        items[index - 1] if index > 0 else None,
+        items[index + 1] if index + 1 < len(items) else None,
+    )
 
 
 def render_item(ctx: ItemContext, template: str, *, status: int = 200, **more: Any) -> Any:
@@ -74,12 +84,25 @@ def render_item(ctx: ItemContext, template: str, *, status: int = 200, **more: A
     row = None
     if ctx.enrollment is not None:
         # A page read needs no second query; a request that may have written reads again.
-        row = ctx.opened_progress if request.method in ("GET", "HEAD") else \
-            services.progress_by_item(db.session(), enrollment=ctx.enrollment).get(ctx.item.id)
+        row = (
+            ctx.opened_progress
+            if request.method in ("GET", "HEAD")
+            else services.progress_by_item(db.session(), enrollment=ctx.enrollment).get(ctx.item.id)
+        )
     return render_template(
-        template, course=ctx.course, item=ctx.item, enrollment=ctx.enrollment, text=ctx.text,
-        content_lang=ctx.language, previous=previous, following=following, row=row,
-        item_url=item_url, preview=ctx.enrollment is None, **more), status
+        template,
+        course=ctx.course,
+        item=ctx.item,
+        enrollment=ctx.enrollment,
+        text=ctx.text,
+        content_lang=ctx.language,
+        previous=previous,
+        following=following,
+        row=row,
+        item_url=item_url,
+        preview=ctx.enrollment is None,
+        **more,
+    ), status
 
 
 @bp.get("/courses/<slug>/items/<item_key>")
@@ -102,8 +125,13 @@ def render_lesson(ctx: ItemContext, *, status: int = 200) -> Any:
     body = ctx.text(lesson.body if lesson is not None else None)
     # Package images are served by the catalogue at /courses/<slug>/files/<path>.
     files_base = f"/courses/{ctx.course.slug}/files"
-    return render_item(ctx, "learning/lesson.html", status=status, form=MarkDoneForm(),
-                       body=lesson_html(body, files_base))
+    return render_item(
+        ctx,
+        "learning/lesson.html",
+        status=status,
+        form=MarkDoneForm(),
+        body=lesson_html(body, files_base),
+    )
 
 
 @bp.post("/courses/<slug>/items/<item_key>/done")
@@ -133,8 +161,14 @@ def mark_done(slug: str, item_key: str) -> Any:
 # Quizzes
 
 
-def render_quiz(ctx: ItemContext, form: QuizForm, *, status: int = 200,
-                error: str | None = None, given: dict[str, Any] | None = None) -> Any:
+def render_quiz(
+    ctx: ItemContext,
+    form: QuizForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    given: dict[str, Any] | None = None,
+) -> Any:
     attempts: list[QuizAttempt] = []
     left = None
     if ctx.enrollment is not None:
@@ -143,10 +177,19 @@ def render_quiz(ctx: ItemContext, form: QuizForm, *, status: int = 200,
         left = services.attempts_left(session, enrollment=ctx.enrollment, item=ctx.item)
         form.attempt.data = str(len(attempts) + 1)
     quiz = ctx.item.quiz
-    return render_item(ctx, "learning/quiz.html", status=status, form=form, quiz=quiz,
-                       questions=quiz.questions if quiz is not None else [],
-                       attempts=attempts, left=left, error=error, given=given or {},
-                       field_name=scoring.field_name)
+    return render_item(
+        ctx,
+        "learning/quiz.html",
+        status=status,
+        form=form,
+        quiz=quiz,
+        questions=quiz.questions if quiz is not None else [],
+        attempts=attempts,
+        left=left,
+        error=error,
+        given=given or {},
+        field_name=scoring.field_name,
+    )
 
 
 @bp.post("/courses/<slug>/items/<item_key>/attempts")
@@ -165,23 +208,38 @@ def submit_quiz(slug: str, item_key: str) -> Any:
     was_complete = ctx.enrollment.completed_at is not None
     # The service checks everything before it writes: a refused form leaves nothing behind.
     try:
-        attempt = services.submit_quiz(session, enrollment=ctx.enrollment, item=ctx.item,
-                                       form=answers, attempt_number=form.attempt.data)
+        attempt = services.submit_quiz(
+            session,
+            enrollment=ctx.enrollment,
+            item=ctx.item,
+            form=answers,
+            attempt_number=form.attempt.data,
+        )
     except scoring.BadAnswer as bad:
-        return render_quiz(ctx, QuizForm(formdata=None), status=400,
-                           error=str(BAD_ANSWER_MESSAGES[bad.reason]))
+        return render_quiz(
+            ctx, QuizForm(formdata=None), status=400, error=str(BAD_ANSWER_MESSAGES[bad.reason])
+        )
     except services.StaleAttempt:
-        return render_quiz(ctx, QuizForm(formdata=None), status=400, error=_(
-            "This form is out of date (was it sent twice?). Nothing was saved: your "
-            "attempts are listed below."))
+        return render_quiz(
+            ctx,
+            QuizForm(formdata=None),
+            status=400,
+            error=_(
+                "This form is out of date (was it sent twice?). Nothing was saved: your "
+                "attempts are listed below."
+            ),
+        )
     except services.AttemptsExhausted:
-        return render_quiz(ctx, QuizForm(formdata=None), status=400, error=_(
-            "You have used every attempt this quiz allows. Your best result counts."))
+        return render_quiz(
+            ctx,
+            QuizForm(formdata=None),
+            status=400,
+            error=_("You have used every attempt this quiz allows. Your best result counts."),
+        )
     session.commit()
     if not was_complete and ctx.enrollment.completed_at is not None:
         flash(_("Congratulations: you have completed this course!"), "success")
-    return redirect(url_for(".attempt", slug=slug, item_key=item_key, attempt_id=attempt.id),
-                    303)
+    return redirect(url_for(".attempt", slug=slug, item_key=item_key, attempt_id=attempt.id), 303)
 
 
 @bp.get("/courses/<slug>/items/<item_key>/attempts/<int:attempt_id>")
@@ -194,19 +252,32 @@ def attempt(slug: str, item_key: str, attempt_id: int) -> Any:
         abort(404)
     session = db.session()
     try:
-        found = services.my_attempt(session, user=current_user, item=ctx.item,
-                                    attempt_id=attempt_id)
+        found = services.my_attempt(
+            session, user=current_user, item=ctx.item, attempt_id=attempt_id
+        )
     except services.NotEnrolled:
         abort(404)
     left = services.attempts_left(session, enrollment=ctx.enrollment, item=ctx.item)
     # The keys are shown only once no attempt is left: before that, explanations only.
     reveal = left == 0
-    rows = [{"question": q, "result": found.results.get(q.key),
-             "given": describe_answer(ctx, q, found.answers.get(q.key)),
-             "expected": describe_expected(ctx, q) if reveal else None}
-            for q in ctx.item.quiz.questions]
-    return render_item(ctx, "learning/attempt.html", attempt=found, rows=rows, left=left,
-                       reveal=reveal, quiz=ctx.item.quiz)
+    rows = [
+        {
+            "question": q,
+            "result": found.results.get(q.key),
+            "given": describe_answer(ctx, q, found.answers.get(q.key)),
+            "expected": describe_expected(ctx, q) if reveal else None,
+        }
+        for q in ctx.item.quiz.questions
+    ]
+    return render_item(
+        ctx,
+        "learning/attempt.html",
+        attempt=found,
+        rows=rows,
+        left=left,
+        reveal=reveal,
+        quiz=ctx.item.quiz,
+    )
 
 
 def describe_answer(ctx: ItemContext, question: Question, answer: Any) -> str | None:

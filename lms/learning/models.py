@@ -22,8 +22,7 @@ class Enrollment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"),
-                                           index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -32,7 +31,8 @@ class Enrollment(Base):
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
     progress: Mapped[list[ItemProgress]] = relationship(
-        back_populates="enrollment", cascade="all, delete-orphan")
+        back_populates="enrollment", cascade="all, delete-orphan"
+    )
 
 
 class ItemProgress(Base):
@@ -43,7 +43,8 @@ class ItemProgress(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True)
+        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
     passed: Mapped[bool] = mapped_column(default=False)
     best_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
@@ -63,7 +64,8 @@ class QuizAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True)
+        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
     answers: Mapped[dict[str, Any]]
     # Per question key: {"points": ..., "max": ..., "correct": bool}

@@ -10,8 +10,31 @@ import nh3
 from markdown_it import MarkdownIt
 
 TAGS = {
-    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "code", "pre",
-    "em", "strong", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "br",
+    "hr",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "em",
+    "strong",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "blockquote",
 }
 ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
 LINK_SCHEMES = {"http", "https", "mailto"}
@@ -47,6 +70,11 @@ def lesson_html(markdown: str, files_base: str) -> str:
             return _image_source(value, files_base)
         return value
 
-    return nh3.clean(_markdown.render(markdown or ""), tags=TAGS, attributes=ATTRIBUTES,
-                     url_schemes=LINK_SCHEMES, attribute_filter=keep,
-                     link_rel="noopener noreferrer")
+    return nh3.clean(
+        _markdown.render(markdown or ""),
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=LINK_SCHEMES,
+        attribute_filter=keep,
+        link_rel="noopener noreferrer",
+    )

@@ -73,13 +73,14 @@ def _option_keys(question: Question) -> set[str]:
     return {str(option["key"]) for option in question.options or []}
 
 
-def read_answers(questions: Sequence[Question], form: Mapping[str, Sequence[str]]
-                 ) -> dict[str, Any]:
+def read_answers(
+    questions: Sequence[Question], form: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
     """The answers in ``form`` by question key, checked against the quiz; else BadAnswer."""
     by_key = {q.key: q for q in questions}
     for name in form:
-        if name.startswith(FIELD_PREFIX) and name[len(FIELD_PREFIX):] not in by_key:
-            raise BadAnswer(BadAnswer.UNKNOWN_QUESTION, name[len(FIELD_PREFIX):])
+        if name.startswith(FIELD_PREFIX) and name[len(FIELD_PREFIX) :] not in by_key:
+            raise BadAnswer(BadAnswer.UNKNOWN_QUESTION, name[len(FIELD_PREFIX) :])
     answers: dict[str, Any] = {}
     for question in questions:
         values = [v for v in form.get(field_name(question), ()) if v.strip()]
@@ -132,8 +133,9 @@ def _accepted(accepted: Mapping[str, Iterable[str]], language: str) -> set[str]:
     return {normalise_text(text) for lang in languages for text in accepted.get(lang, [])}
 
 
-def score(questions: Sequence[Question], answers: Mapping[str, Any], *, pass_mark: Decimal,
-          language: str) -> QuizResult:
+def score(
+    questions: Sequence[Question], answers: Mapping[str, Any], *, pass_mark: Decimal, language: str
+) -> QuizResult:
     """Points for each question (all or nothing), the total and the verdict."""
     per_question: dict[str, dict[str, Any]] = {}
     total = maximum = Decimal(0)
@@ -141,9 +143,12 @@ def score(questions: Sequence[Question], answers: Mapping[str, Any], *, pass_mar
         points = Decimal(str(question.points))
         correct = is_correct(question, answers.get(question.key), language=language)
         earned = points if correct else Decimal(0)
-        per_question[question.key] = {"points": str(earned), "max": str(points),
-                                      "correct": correct,
-                                      "answered": question.key in answers}
+        per_question[question.key] = {
+            "points": str(earned),
+            "max": str(points),
+            "correct": correct,
+            "answered": question.key in answers,
+        }
         total += earned
         maximum += points
     # A quiz without points has nothing to pass: it must never complete a course by itself.

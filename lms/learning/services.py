@@ -83,10 +83,18 @@ class CourseProgress:
 def visible_course(session: Session, *, slug: str, user: Any) -> Course:
     """The course ``slug`` if ``user`` may see it (drafts only for those who may preview)."""
     # The course, its modules and their items in one round trip.
-    course = session.scalars(select(Course).where(Course.slug == slug).options(
-        joinedload(Course.modules).joinedload(Module.items))).unique().one_or_none()
-    if course is None or (not course.published
-                          and not may_preview(session, user=user, course=course)):
+    course = (
+        session.scalars(
+            select(Course)
+            .where(Course.slug == slug)
+            .options(joinedload(Course.modules).joinedload(Module.items))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if course is None or (
+        not course.published and not may_preview(session, user=user, course=course)
+    ):
         raise CourseNotFound(slug)
     return course
 
@@ -111,20 +119,27 @@ def find_enrollment(session: Session, *, user: Any, course: Course) -> Enrollmen
     """The enrolment of ``user`` in ``course``, if any."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return session.scalar(select(Enrollment).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+    return session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
 
 
 def find_enrollment_with_progress(
-        session: Session, *, user: Any, course: Course, item: Item,
+    session: Session,
+    *,
+    user: Any,
+    course: Course,
+    item: Item,
 ) -> tuple[Enrollment | None, ItemProgress | None]:
     """The enrolment of ``user`` in ``course`` and its progress row on ``item``, in one query."""
     if not getattr(user, "is_authenticated", False):
         return None, None
     found = session.execute(
         select(Enrollment, ItemProgress)
-        .outerjoin(ItemProgress, (ItemProgress.enrollment_id == Enrollment.id)
-                   & (ItemProgress.item_id == item.id))
+        .outerjoin(
+            ItemProgress,
+            (ItemProgress.enrollment_id == Enrollment.id) & (ItemProgress.item_id == item.id),
+        )
         .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
     ).one_or_none()
     return (None, None) if found is None else (found[0], found[1])
@@ -133,21 +148,27 @@ def find_enrollment_with_progress(
 def has_completed(session: Session, *, user: User, course: Course) -> bool:
     """Whether ``user`` completed ``course`` (a live completion fact or a completed enrolment)."""
     annulled_ids = stats.annulled_ids()
-    facts = select(Completion.id).where(Completion.user_id == user.id,
-                                        Completion.course_id == course.id)
+    facts = select(Completion.id).where(
+        Completion.user_id == user.id, Completion.course_id == course.id
+    )
     live = facts.where(Completion.id.not_in(annulled_ids))
     annulled = facts.where(Completion.id.in_(annulled_ids))
-    done = select(Enrollment.id).where(Enrollment.user_id == user.id,
-                                       Enrollment.course_id == course.id,
-                                       Enrollment.completed_at.is_not(None))
+    done = select(Enrollment.id).where(
+        Enrollment.user_id == user.id,
+        Enrollment.course_id == course.id,
+        Enrollment.completed_at.is_not(None),
+    )
     # An annulled (fraudulent) completion satisfies no prerequisite.
     return bool(session.scalar(select(exists(live) | (exists(done) & ~exists(annulled)))))
 
 
 def missing_prerequisites(session: Session, *, user: User, course: Course) -> list[Course]:
     """The prerequisite courses ``user`` has not completed yet."""
-    return [required for required in course.prerequisites
-            if not has_completed(session, user=user, course=required)]
+    return [
+        required
+        for required in course.prerequisites
+        if not has_completed(session, user=user, course=required)
+    ]
 
 
 def enrol(session: Session, *, user: User, course: Course, language: str) -> Enrollment:
@@ -196,8 +217,7 @@ def require_enrollment(session: Session, *, user: User, course: Course) -> Enrol
 
 def progress_by_item(session: Session, *, enrollment: Enrollment) -> dict[int, ItemProgress]:
     """The enrolment's progress rows by item id."""
-    rows = session.scalars(select(ItemProgress).where(
-        ItemProgress.enrollment_id == enrollment.id))
+    rows = session.scalars(select(ItemProgress).where(ItemProgress.enrollment_id == enrollment.id))
     return {row.item_id: row for row in rows}
 
 
@@ -208,8 +228,9 @@ def course_progress(session: Session, *, enrollment: Enrollment) -> CourseProgre
     return _summarise(enrollment, items, progress)
 
 
-def _summarise(enrollment: Enrollment, items: list[Item],
-               progress: dict[int, ItemProgress]) -> CourseProgress:
+def _summarise(
+    enrollment: Enrollment, items: list[Item], progress: dict[int, ItemProgress]
+) -> CourseProgress:
     def passed(item: Item) -> bool:
         row = progress.get(item.id)
         return row is not None and row.passed
@@ -217,35 +238,53 @@ def _summarise(enrollment: Enrollment, items: list[Item],
     required = [item for item in items if item.required]
     pending = [item for item in items if not passed(item)]
     next_item = next((i for i in pending if i.required), pending[0] if pending else None)
-    return CourseProgress(enrollment=enrollment, course=enrollment.course,
-                          required_total=len(required),
-                          required_passed=sum(1 for item in required if passed(item)),
-                          next_item=next_item, progress=progress)
+    return CourseProgress(
+        enrollment=enrollment,
+        course=enrollment.course,
+        required_total=len(required),
+        required_passed=sum(1 for item in required if passed(item)),
+        next_item=next_item,
+        progress=progress,
+    )
 
 
 def my_courses(session: Session, *, user: User) -> list[CourseProgress]:
     """Every enrolment of ``user`` with its progress, most recently active first."""
     # Courses, modules and items in three queries instead of three per enrolment.
-    enrollments = list(session.scalars(
-        select(Enrollment).where(Enrollment.user_id == user.id)
-        .order_by(Enrollment.last_active_at.desc(), Enrollment.id.desc())
-        .options(selectinload(Enrollment.course).selectinload(Course.modules)
-                 .selectinload(Module.items))))
+    enrollments = list(
+        session.scalars(
+            select(Enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Enrollment.last_active_at.desc(), Enrollment.id.desc())
+            .options(
+                selectinload(Enrollment.course)
+                .selectinload(Course.modules)
+                .selectinload(Module.items)
+            )
+        )
+    )
     if not enrollments:
         return []
-    rows = session.scalars(select(ItemProgress).where(
-        ItemProgress.enrollment_id.in_([e.id for e in enrollments])))
+    rows = session.scalars(
+        select(ItemProgress).where(ItemProgress.enrollment_id.in_([e.id for e in enrollments]))
+    )
     by_enrollment: dict[int, dict[int, ItemProgress]] = {}
     for row in rows:
         by_enrollment.setdefault(row.enrollment_id, {})[row.item_id] = row
-    return [_summarise(e, active_items(e.course), by_enrollment.get(e.id, {}))
-            for e in enrollments]
+    return [_summarise(e, active_items(e.course), by_enrollment.get(e.id, {})) for e in enrollments]
 
 
-def record_item_result(session: Session, *, enrollment: Enrollment, item: Item,
-                       score: Decimal | float | int | None, max_score: Decimal | float | int | None,
-                       passed: bool, at: datetime | None = None,
-                       new_attempt: bool = True) -> ItemProgress:
+def record_item_result(
+    session: Session,
+    *,
+    enrollment: Enrollment,
+    item: Item,
+    score: Decimal | float | int | None,
+    max_score: Decimal | float | int | None,
+    passed: bool,
+    at: datetime | None = None,
+    new_attempt: bool = True,
+) -> ItemProgress:
     """Record one result on ``item``: best score, attempts, passed (never undone), completion.
 
     ``new_attempt`` is False for a result that replaces an earlier one (an instructor's
@@ -254,11 +293,15 @@ def record_item_result(session: Session, *, enrollment: Enrollment, item: Item,
     at = at or utcnow()
     # Serialise results of one enrolment (web and grader) so completion is decided once.
     session.refresh(enrollment, with_for_update=True)
-    row = session.scalar(select(ItemProgress).where(
-        ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id))
+    row = session.scalar(
+        select(ItemProgress).where(
+            ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id
+        )
+    )
     if row is None:
-        row = ItemProgress(enrollment_id=enrollment.id, item_id=item.id, started_at=at,
-                           attempts=0, passed=False)
+        row = ItemProgress(
+            enrollment_id=enrollment.id, item_id=item.id, started_at=at, attempts=0, passed=False
+        )
         session.add(row)
     score_d = None if score is None else Decimal(str(score))
     max_d = None if max_score is None else Decimal(str(max_score))
@@ -275,8 +318,9 @@ def record_item_result(session: Session, *, enrollment: Enrollment, item: Item,
     return row
 
 
-def _better(score: Decimal, max_score: Decimal | None, best: Decimal | None,
-            best_max: Decimal | None) -> bool:
+def _better(
+    score: Decimal, max_score: Decimal | None, best: Decimal | None, best_max: Decimal | None
+) -> bool:
     """Whether ``score`` beats the best so far, as a fraction when the maxima differ."""
     if best is None:
         return True
@@ -285,33 +329,49 @@ def _better(score: Decimal, max_score: Decimal | None, best: Decimal | None,
     return score > best
 
 
-def check_completion(session: Session, *, enrollment: Enrollment,
-                     at: datetime | None = None) -> Completion | None:
+def check_completion(
+    session: Session, *, enrollment: Enrollment, at: datetime | None = None
+) -> Completion | None:
     """Complete the course when every required active item is passed; the fact is written once."""
     if enrollment.completed_at is not None:
         return None
-    required = set(session.scalars(select(Item.id).where(
-        Item.course_id == enrollment.course_id, Item.active.is_(True),
-        Item.required.is_(True))))
+    required = set(
+        session.scalars(
+            select(Item.id).where(
+                Item.course_id == enrollment.course_id,
+                Item.active.is_(True),
+                Item.required.is_(True),
+            )
+        )
+    )
     if not required:
         return None  # a course with nothing required is never complete by itself
-    passed = set(session.scalars(select(ItemProgress.item_id).where(
-        ItemProgress.enrollment_id == enrollment.id, ItemProgress.passed.is_(True))))
+    passed = set(
+        session.scalars(
+            select(ItemProgress.item_id).where(
+                ItemProgress.enrollment_id == enrollment.id, ItemProgress.passed.is_(True)
+            )
+        )
+    )
     if not required <= passed:
         return None
     from lms.certificates import services as certificates
 
     at = at or utcnow()
-    earlier = session.scalar(select(Completion).where(
-        Completion.user_id == enrollment.user_id, Completion.course_id == enrollment.course_id))
+    earlier = session.scalar(
+        select(Completion).where(
+            Completion.user_id == enrollment.user_id, Completion.course_id == enrollment.course_id
+        )
+    )
     if earlier is not None:
         # Completed once already (before a re-enrolment): never a second fact.
         enrollment.completed_at = earlier.completed_at
         session.flush()
         return None
     enrollment.completed_at = at
-    fact = stats.record_completion(session, user=enrollment.user, course=enrollment.course,
-                                   language=enrollment.language, at=at)
+    fact = stats.record_completion(
+        session, user=enrollment.user, course=enrollment.course, language=enrollment.language, at=at
+    )
     certificates.issue(session, completion=fact)
     session.flush()
     return fact
@@ -321,8 +381,9 @@ def mark_lesson_done(session: Session, *, enrollment: Enrollment, item: Item) ->
     """Record that the learner read a lesson."""
     if item.kind != ItemKind.LESSON:
         raise WrongItemKind(item.key)
-    return record_item_result(session, enrollment=enrollment, item=item, score=None,
-                              max_score=None, passed=True)
+    return record_item_result(
+        session, enrollment=enrollment, item=item, score=None, max_score=None, passed=True
+    )
 
 
 # Quizzes
@@ -330,15 +391,25 @@ def mark_lesson_done(session: Session, *, enrollment: Enrollment, item: Item) ->
 
 def attempts_of(session: Session, *, enrollment: Enrollment, item: Item) -> list[QuizAttempt]:
     """The enrolment's attempts at a quiz, oldest first."""
-    return list(session.scalars(select(QuizAttempt).where(
-        QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id)
-        .order_by(QuizAttempt.id)))
+    return list(
+        session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id)
+            .order_by(QuizAttempt.id)
+        )
+    )
 
 
 def attempt_count(session: Session, *, enrollment: Enrollment, item: Item) -> int:
     """How many attempts the enrolment has made at a quiz."""
-    return session.scalar(select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id)) or 0
+    return (
+        session.scalar(
+            select(func.count(QuizAttempt.id)).where(
+                QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id
+            )
+        )
+        or 0
+    )
 
 
 def attempts_left(session: Session, *, enrollment: Enrollment, item: Item) -> int | None:
@@ -350,8 +421,14 @@ def attempts_left(session: Session, *, enrollment: Enrollment, item: Item) -> in
     return max(limit - attempt_count(session, enrollment=enrollment, item=item), 0)
 
 
-def submit_quiz(session: Session, *, enrollment: Enrollment, item: Item,
-                form: dict[str, list[str]], attempt_number: str | None) -> QuizAttempt:
+def submit_quiz(
+    session: Session,
+    *,
+    enrollment: Enrollment,
+    item: Item,
+    form: dict[str, list[str]],
+    attempt_number: str | None,
+) -> QuizAttempt:
     """Score one attempt on the server and record it; bad input raises before anything is stored."""
     if item.kind != ItemKind.QUIZ or item.quiz is None:
         raise WrongItemKind(item.key)
@@ -365,25 +442,45 @@ def submit_quiz(session: Session, *, enrollment: Enrollment, item: Item,
         raise StaleAttempt(attempt_number)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         raise AttemptsExhausted(item.key)
-    result = scoring.score(quiz.questions, answers, pass_mark=quiz.pass_mark,
-                           language=enrollment.language)
+    result = scoring.score(
+        quiz.questions, answers, pass_mark=quiz.pass_mark, language=enrollment.language
+    )
     now = utcnow()
-    attempt = QuizAttempt(enrollment_id=enrollment.id, item_id=item.id,
-                          answers=answers, results=result.per_question, score=result.score,
-                          max_score=result.max_score, passed=result.passed, submitted_at=now)
+    attempt = QuizAttempt(
+        enrollment_id=enrollment.id,
+        item_id=item.id,
+        answers=answers,
+        results=result.per_question,
+        score=result.score,
+        max_score=result.max_score,
+        passed=result.passed,
+        submitted_at=now,
+    )
     session.add(attempt)
     session.flush()
-    record_item_result(session, enrollment=enrollment, item=item, score=result.score,
-                       max_score=result.max_score, passed=result.passed, at=now)
+    record_item_result(
+        session,
+        enrollment=enrollment,
+        item=item,
+        score=result.score,
+        max_score=result.max_score,
+        passed=result.passed,
+        at=now,
+    )
     return attempt
 
 
 def my_attempt(session: Session, *, user: User, item: Item, attempt_id: int) -> QuizAttempt:
     """Attempt ``attempt_id`` at ``item`` if it is ``user``'s own; else NotEnrolled."""
     attempt = session.scalar(
-        select(QuizAttempt).join(Enrollment, QuizAttempt.enrollment_id == Enrollment.id)
-        .where(QuizAttempt.id == attempt_id, QuizAttempt.item_id == item.id,
-               Enrollment.user_id == user.id))
+        select(QuizAttempt)
+        .join(Enrollment, QuizAttempt.enrollment_id == Enrollment.id)
+        .where(
+            QuizAttempt.id == attempt_id,
+            QuizAttempt.item_id == item.id,
+            Enrollment.user_id == user.id,
+        )
+    )
     if attempt is None:
         raise NotEnrolled(attempt_id)
     return attempt

@@ -67,8 +67,9 @@ def item_status(item: Item, row: ItemProgress | None) -> dict[str, Any]:
         return {"state": "not_started", "label": _("Not started")}
     score = None
     if row.best_score is not None and row.max_score:
-        score = _("%(score)s of %(max)s points", score=_number(row.best_score),
-                  max=_number(row.max_score))
+        score = _(
+            "%(score)s of %(max)s points", score=_number(row.best_score), max=_number(row.max_score)
+        )
     if row.passed:
         label = _("Done") if item.kind == ItemKind.LESSON else _("Passed")
         return {"state": "passed", "label": label, "score": score}
@@ -103,16 +104,21 @@ def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
     enrollment = services.find_enrollment(session, user=current_user, course=course)
     language = content_language(course, enrollment)
     outline = course_outline(course)
-    progress = (services.course_progress(session, enrollment=enrollment)
-                if enrollment is not None else None)
+    progress = (
+        services.course_progress(session, enrollment=enrollment) if enrollment is not None else None
+    )
     rows = progress.progress if progress is not None else {}
-    statuses = {item.id: item_status(item, rows.get(item.id))
-                for block in outline for item in block.items} if enrollment else {}
+    statuses = (
+        {item.id: item_status(item, rows.get(item.id)) for block in outline for item in block.items}
+        if enrollment
+        else {}
+    )
     prerequisites: list[dict[str, Any]] = []
     missing: list[Course] = []
     for required in course.prerequisites:
         done = current_user.is_authenticated and services.has_completed(
-            session, user=current_user, course=required)
+            session, user=current_user, course=required
+        )
         link = url_for(".course", slug=required.slug) if required.published else None
         prerequisites.append({"course": required, "done": done, "link": link})
         if not done:
@@ -121,15 +127,26 @@ def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
     if not current_user.is_authenticated and "accounts.login" in current_app.view_functions:
         login_link = url_for("accounts.login", next=url_for(".course", slug=course.slug))
     return render_template(
-        "learning/course.html", course=course, form=form, enrollment=enrollment,
-        outline=outline, statuses=statuses, progress=progress, prerequisites=prerequisites,
-        text=texts_in(course, language), content_lang=language, item_url=item_url,
+        "learning/course.html",
+        course=course,
+        form=form,
+        enrollment=enrollment,
+        outline=outline,
+        statuses=statuses,
+        progress=progress,
+        prerequisites=prerequisites,
+        text=texts_in(course, language),
+        content_lang=language,
+        item_url=item_url,
         login_link=login_link,
         completed_on=almaty_day(enrollment.completed_at)
-        if enrollment is not None and enrollment.completed_at else None,
-        missing=missing, missing_names=course_names(missing),
+        if enrollment is not None and enrollment.completed_at
+        else None,
+        missing=missing,
+        missing_names=course_names(missing),
         certificates=certificates_link(),
-        preview=not course.published), status
+        preview=not course.published,
+    ), status
 
 
 @bp.get("/courses/<slug>")
@@ -160,8 +177,10 @@ def enrol(slug: str) -> Any:
         flash(_("Choose one of the languages this course is taught in."), "error")
         return render_course(course, form, status=400)
     except services.PrerequisitesNotMet as error:
-        flash(_("Complete these courses first: %(courses)s.",
-                courses=course_names(error.missing)), "error")
+        flash(
+            _("Complete these courses first: %(courses)s.", courses=course_names(error.missing)),
+            "error",
+        )
         return redirect(url_for(".course", slug=slug), 303)
     session.commit()
     flash(_("You are enrolled. Start with the first item below."), "success")
@@ -176,8 +195,14 @@ def dashboard() -> Any:
     completed = [c for c in courses if c.completed_at is not None]
     certificates = certificates_link()
     return render_template(
-        "learning/dashboard.html", current=current, completed=completed,
-        certificates=certificates, item_url=item_url, almaty_day=almaty_day,
+        "learning/dashboard.html",
+        current=current,
+        completed=completed,
+        certificates=certificates,
+        item_url=item_url,
+        almaty_day=almaty_day,
         catalogue=url_for("courses.catalogue")
-        if "courses.catalogue" in current_app.view_functions else None,
-        text_for=lambda c: texts_in(c.course, c.enrollment.language))
+        if "courses.catalogue" in current_app.view_functions
+        else None,
+        text_for=lambda c: texts_in(c.course, c.enrollment.language),
+    )

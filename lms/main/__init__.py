@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     def inject_endpoints() -> dict[str, object]:
         # Lets the base layout link only to features that are installed.
         return {"url_rules": app.view_functions}
+
     from lms.main import cli
 
     cli.init_app(app)

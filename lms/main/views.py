@@ -25,16 +25,21 @@ def _database_ok() -> tuple[bool, str]:
     from lms.migrate import head_revision
 
     try:
-        version = db.session().execute(text("SELECT version_num FROM alembic_version")
-                                       ).scalar_one_or_none()
+        version = (
+            db.session()
+            .execute(text("SELECT version_num FROM alembic_version"))
+            .scalar_one_or_none()
+        )
     except Exception as exc:  # any driver error means "down" (or never migrated)
         db.session().rollback()
         if "alembic_version" in str(exc):
             return False, "not migrated: run `flask --app wsgi db upgrade`"
         return False, type(exc).__name__
     if version != head_revision():
-        return False, (f"schema at {version}, code expects {head_revision()}: "
-                       "run `flask --app wsgi db upgrade`")
+        return False, (
+            f"schema at {version}, code expects {head_revision()}: "
+            "run `flask --app wsgi db upgrade`"
+        )
     return True, "ok"
 
 

@@ -45,10 +45,15 @@ def export(dimension: str, period: str, fmt: str, output: str) -> None:
     except BadPeriod:
         raise click.BadParameter("YYYY, YYYY-Qn or YYYY-MM", param_hint="--period") from None
     written = 0
-    with open(output, "wb") as handle, click.progressbar(
+    with (
+        open(output, "wb") as handle,
+        click.progressbar(
             exports.stream(db.session(), dimension=dimension, period=parsed, fmt=fmt),
-            label=f"export {dimension} {parsed.text}", file=sys.stderr,
-            show_pos=True) as chunks:
+            label=f"export {dimension} {parsed.text}",
+            file=sys.stderr,
+            show_pos=True,
+        ) as chunks,
+    ):
         for chunk in chunks:
             handle.write(chunk)
             written += len(chunk)
@@ -69,15 +74,28 @@ def seed_synthetic(learners: int, seed_value: int, force: bool, batch: int) -> N
     session = db.session()
     started = time.perf_counter()
     try:
-        with click.progressbar(length=learners, label="synthetic learners",
-                               file=sys.stderr, show_pos=True) as bar:
-            made = synthetic.seed(session, learners=learners, seed_value=seed_value,
-                                  force=force, batch=batch, commit=session.commit,
-                                  progress=bar.update)
+        with click.progressbar(
+            length=learners, label="synthetic learners", file=sys.stderr, show_pos=True
+        ) as bar:
+            made = synthetic.seed(
+                session,
+                learners=learners,
+                seed_value=seed_value,
+                force=force,
+                batch=batch,
+                commit=session.commit,
+                progress=bar.update,
+            )
     except synthetic.RealLearnersPresent:
-        click.echo("refusing: this database holds learner accounts that are not synthetic "
-                   "(use --force to seed anyway)", err=True)
+        click.echo(
+            "refusing: this database holds learner accounts that are not synthetic "
+            "(use --force to seed anyway)",
+            err=True,
+        )
         sys.exit(1)
     seconds = time.perf_counter() - started
-    click.echo(f"{learners} learners, {made} completions in {seconds:.1f} s "
-               f"({learners / seconds:,.0f} learners/s)", err=True)
+    click.echo(
+        f"{learners} learners, {made} completions in {seconds:.1f} s "
+        f"({learners / seconds:,.0f} learners/s)",
+        err=True,
+    )

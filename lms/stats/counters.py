@@ -33,8 +33,16 @@ class FactAttributes:
 
     @classmethod
     def of(cls, fact: Completion) -> FactAttributes:
-        return cls(fact.day, str(fact.tier), fact.region, fact.sector, fact.sex, fact.age_band,
-                   fact.course_id, fact.language)
+        return cls(
+            fact.day,
+            str(fact.tier),
+            fact.region,
+            fact.sector,
+            fact.sex,
+            fact.age_band,
+            fact.course_id,
+            fact.language,
+        )
 
 
 def cube_keys(f: FactAttributes) -> list[tuple[str, str, str, str, str, str]]:
@@ -55,8 +63,9 @@ class Deltas:
         self.daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
         self.cube: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
 
-    def add(self, f: FactAttributes, *, completions: int = 0, trained: int = 0,
-            specialists: int = 0) -> None:
+    def add(
+        self, f: FactAttributes, *, completions: int = 0, trained: int = 0, specialists: int = 0
+    ) -> None:
         change = (completions, trained, specialists)
         for cell in (self.daily[(f.day, f.tier)], *(self.cube[k] for k in cube_keys(f))):
             for i, value in enumerate(change):
@@ -79,27 +88,36 @@ def _insert_for(session: Session, table: Table):
     raise RuntimeError(f"no upsert for the {name} dialect")
 
 
-def upsert_add(session: Session, table: Table, key: tuple[str, ...],
-               cells: dict[tuple, list[int]]) -> None:
+def upsert_add(
+    session: Session, table: Table, key: tuple[str, ...], cells: dict[tuple, list[int]]
+) -> None:
     """Add to counter rows, creating missing ones: INSERT .. ON CONFLICT DO UPDATE."""
-    rows = [dict(zip(key, k, strict=True)) | dict(zip(MEASURES, v, strict=True))
-            for k, v in sorted(cells.items(), key=lambda kv: tuple(map(str, kv[0])))
-            if any(v)]
+    rows = [
+        dict(zip(key, k, strict=True)) | dict(zip(MEASURES, v, strict=True))
+        for k, v in sorted(cells.items(), key=lambda kv: tuple(map(str, kv[0])))
+        if any(v)
+    ]
     # CHECK (not negative) is tested on the proposed row before ON CONFLICT applies, so a
     # change with a decrement goes through UPDATE: its row exists, since it was counted.
     falling = [r for r in rows if any(r[m] < 0 for m in MEASURES)]
     rows = [r for r in rows if not any(r[m] < 0 for m in MEASURES)]
     if falling:
-        update = (table.update()
-                  .where(*(table.c[k] == bindparam(f"key_{k}") for k in key))
-                  .values({m: table.c[m] + bindparam(f"add_{m}") for m in MEASURES}))
-        session.connection().execute(update, [
-            {f"key_{k}": r[k] for k in key} | {f"add_{m}": r[m] for m in MEASURES}
-            for r in falling])
+        update = (
+            table.update()
+            .where(*(table.c[k] == bindparam(f"key_{k}") for k in key))
+            .values({m: table.c[m] + bindparam(f"add_{m}") for m in MEASURES})
+        )
+        session.connection().execute(
+            update,
+            [
+                {f"key_{k}": r[k] for k in key} | {f"add_{m}": r[m] for m in MEASURES}
+                for r in falling
+            ],
+        )
     if not rows:
         return
     insert = _insert_for(session, table)
     statement = insert.on_conflict_do_update(
-        index_elements=list(key),
-        set_={m: table.c[m] + insert.excluded[m] for m in MEASURES})
+        index_elements=list(key), set_={m: table.c[m] + insert.excluded[m] for m in MEASURES}
+    )
     session.execute(statement, rows)

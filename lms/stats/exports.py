@@ -53,8 +53,12 @@ def value_labels(session: Session, dimension: str, values: list[str]) -> list[di
         if dimension == "region":
             out.append({lang: region_name(v, lang) for lang in LABELS})
         elif dimension == "sector":
-            out.append({lang: LABELS[lang]["none"] if v == "none" else sector_name(v, lang)
-                        for lang in LABELS})
+            out.append(
+                {
+                    lang: LABELS[lang]["none"] if v == "none" else sector_name(v, lang)
+                    for lang in LABELS
+                }
+            )
         elif dimension == "course":
             out.append(courses.get(v, dict.fromkeys(LABELS, v)))
         else:
@@ -66,10 +70,12 @@ def tables(session: Session, *, dimension: str, period: Period) -> list[Table]:
     """The suppressed tables of one export (one per measure)."""
     values = figures.dimension_values(session, dimension)
     labels = value_labels(session, dimension, values) + [
-        {lang: LABELS[lang]["total"] for lang in LABELS}]
+        {lang: LABELS[lang]["total"] for lang in LABELS}
+    ]
     one_dimensional = dimension == "tier"
-    counts = figures.breakdown(session, dimension=dimension, period=period,
-                               by_tier=not one_dimensional)
+    counts = figures.breakdown(
+        session, dimension=dimension, period=period, by_tier=not one_dimensional
+    )
     out = []
     for measure in MEASURE_NAMES:
         if one_dimensional:
@@ -105,8 +111,9 @@ def _header(table: Table, dimension: str) -> list[str]:
     return ["measure", dimension, "label_kk", "label_ru", "label_en", *table.columns]
 
 
-def csv_lines(session: Session, *, dimension: str, period: Period,
-              extracted: datetime | None = None) -> Iterator[str]:
+def csv_lines(
+    session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
+) -> Iterator[str]:
     """The export as CSV lines (UTF-8); metadata first as ``#`` comment lines."""
     meta = metadata(dimension, period, extracted or utcnow())
     buffer = io.StringIO()
@@ -120,21 +127,32 @@ def csv_lines(session: Session, *, dimension: str, period: Period,
 
     for lang in LABELS:
         for key, text in meta[lang].items():
-            writer.writerow([f"# {lang}.{key}", text if isinstance(text, str) else json.dumps(
-                text, ensure_ascii=False)])
+            writer.writerow(
+                [
+                    f"# {lang}.{key}",
+                    text if isinstance(text, str) else json.dumps(text, ensure_ascii=False),
+                ]
+            )
     yield flush()
     for i, table in enumerate(tables(session, dimension=dimension, period=period)):
         if i == 0:
             writer.writerow(_header(table, dimension))
         for r, value in enumerate(table.values):
             label = table.labels[r]
-            writer.writerow([table.measure, value, *(as_text(label[lang]) for lang in LABELS),
-                             *(shown(table.grid, r, c) for c in range(len(table.columns)))])
+            writer.writerow(
+                [
+                    table.measure,
+                    value,
+                    *(as_text(label[lang]) for lang in LABELS),
+                    *(shown(table.grid, r, c) for c in range(len(table.columns))),
+                ]
+            )
         yield flush()
 
 
-def json_chunks(session: Session, *, dimension: str, period: Period,
-                extracted: datetime | None = None) -> Iterator[str]:
+def json_chunks(
+    session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
+) -> Iterator[str]:
     """The export as JSON, in chunks; a suppressed cell is ``null`` with ``suppressed``."""
     meta = metadata(dimension, period, extracted or utcnow())
     yield '{"metadata": ' + json.dumps(meta, ensure_ascii=False) + ', "tables": ['
@@ -144,17 +162,26 @@ def json_chunks(session: Session, *, dimension: str, period: Period,
             cells = {}
             for c, column in enumerate(table.columns):
                 hidden = (r, c) in table.grid.suppressed
-                cells[column] = {"value": None if hidden else table.grid.cells[r][c],
-                                 "suppressed": hidden}
+                cells[column] = {
+                    "value": None if hidden else table.grid.cells[r][c],
+                    "suppressed": hidden,
+                }
             rows.append({"value": value, "label": table.labels[r], "cells": cells})
         yield ("," if i else "") + json.dumps(
-            {"measure": table.measure, "dimension": dimension, "columns": table.columns,
-             "rows": rows}, ensure_ascii=False)
+            {
+                "measure": table.measure,
+                "dimension": dimension,
+                "columns": table.columns,
+                "rows": rows,
+            },
+            ensure_ascii=False,
+        )
     yield "]}"
 
 
-def xlsx_file(session: Session, *, dimension: str, period: Period,
-              extracted: datetime | None = None) -> IO[bytes]:
+def xlsx_file(
+    session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
+) -> IO[bytes]:
     """The export as an XLSX workbook (written row by row), in a temporary file."""
     import xlsxwriter
 
@@ -162,8 +189,9 @@ def xlsx_file(session: Session, *, dimension: str, period: Period,
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by chunks_of after streaming)
     # Strings stay strings: a course title such as "=HYPERLINK(...)" must not become a
     # formula in the ministry's spreadsheet.
-    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     data = workbook.add_worksheet("data")
     row_no = 0
     for i, table in enumerate(tables(session, dimension=dimension, period=period)):
@@ -172,17 +200,33 @@ def xlsx_file(session: Session, *, dimension: str, period: Period,
             row_no += 1
         for r, value in enumerate(table.values):
             label = table.labels[r]
-            data.write_row(row_no, 0, [table.measure, value, label["kk"], label["ru"],
-                                       label["en"], *(shown(table.grid, r, c)
-                                                      for c in range(len(table.columns)))])
+            data.write_row(
+                row_no,
+                0,
+                [
+                    table.measure,
+                    value,
+                    label["kk"],
+                    label["ru"],
+                    label["en"],
+                    *(shown(table.grid, r, c) for c in range(len(table.columns))),
+                ],
+            )
             row_no += 1
     sheet = workbook.add_worksheet("metadata")
     sheet.write_row(0, 0, ["language", "key", "text"])
     row_no = 1
     for lang in LABELS:
         for key, text in meta[lang].items():
-            sheet.write_row(row_no, 0, [lang, key, text if isinstance(text, str) else json.dumps(
-                text, ensure_ascii=False)])
+            sheet.write_row(
+                row_no,
+                0,
+                [
+                    lang,
+                    key,
+                    text if isinstance(text, str) else json.dumps(text, ensure_ascii=False),
+                ],
+            )
             row_no += 1
     workbook.close()
     out.seek(0)
@@ -197,8 +241,11 @@ def chunks_of(handle, size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 WRITERS: dict[str, Callable[..., Iterator]] = {"csv": csv_lines, "json": json_chunks}
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def stream(session: Session, *, dimension: str, period: Period, fmt: str) -> Iterator[bytes]:

@@ -21,9 +21,15 @@ TARGET_SPECIALISTS = 500_000
 PACE_DAYS = 90
 DIMENSIONS = ("region", "tier", "sector", "sex", "age_band", "course", "language")
 # Which cube answers each dimension, and which of its keys is the dimension's value.
-SOURCE = {"region": ("region", "region"), "tier": ("region", "tier"),
-          "sector": ("sector", "k1"), "sex": ("sex_age", "k1"), "age_band": ("sex_age", "k2"),
-          "course": ("course", "k1"), "language": ("course", "k2")}
+SOURCE = {
+    "region": ("region", "region"),
+    "tier": ("region", "tier"),
+    "sector": ("sector", "k1"),
+    "sex": ("sex_age", "k1"),
+    "age_band": ("sex_age", "k2"),
+    "course": ("course", "k1"),
+    "language": ("course", "k2"),
+}
 SEXES = ("female", "male", "not_stated")
 
 
@@ -82,21 +88,33 @@ def _eta(reached: int, target: int, pace: float, day: date) -> date | None:
 def progress(session: Session) -> Progress:
     """National totals toward the targets, pace over 90 days and projected dates."""
     day = today()
-    totals = session.execute(select(func.coalesce(func.sum(DailyCount.new_trained), 0),
-                                    func.coalesce(func.sum(DailyCount.new_specialists), 0))
-                             .where(DailyCount.day <= day)).one()
-    recent = session.execute(select(func.coalesce(func.sum(DailyCount.new_trained), 0),
-                                    func.coalesce(func.sum(DailyCount.new_specialists), 0))
-                             .where(DailyCount.day > day - timedelta(days=PACE_DAYS),
-                                    DailyCount.day <= day)).one()
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(DailyCount.new_trained), 0),
+            func.coalesce(func.sum(DailyCount.new_specialists), 0),
+        ).where(DailyCount.day <= day)
+    ).one()
+    recent = session.execute(
+        select(
+            func.coalesce(func.sum(DailyCount.new_trained), 0),
+            func.coalesce(func.sum(DailyCount.new_specialists), 0),
+        ).where(DailyCount.day > day - timedelta(days=PACE_DAYS), DailyCount.day <= day)
+    ).one()
     pace_t, pace_s = recent[0] / PACE_DAYS, recent[1] / PACE_DAYS
-    return Progress(int(totals[0]), int(totals[1]), utcnow().isoformat(timespec="seconds"),
-                    pace_t, pace_s, _eta(int(totals[0]), TARGET_TRAINED, pace_t, day),
-                    _eta(int(totals[1]), TARGET_SPECIALISTS, pace_s, day))
+    return Progress(
+        int(totals[0]),
+        int(totals[1]),
+        utcnow().isoformat(timespec="seconds"),
+        pace_t,
+        pace_s,
+        _eta(int(totals[0]), TARGET_TRAINED, pace_t, day),
+        _eta(int(totals[1]), TARGET_SPECIALISTS, pace_s, day),
+    )
 
 
-def cumulative_by_month(session: Session, *, tier: str | None = None,
-                        region: str | None = None) -> list[tuple[str, int, int]]:
+def cumulative_by_month(
+    session: Session, *, tier: str | None = None, region: str | None = None
+) -> list[tuple[str, int, int]]:
     """(month, trained so far, specialists so far) for every month with counts.
 
     Nationally from the daily totals; for one region from the monthly region cube (the
@@ -104,10 +122,15 @@ def cumulative_by_month(session: Session, *, tier: str | None = None,
     made them new)."""
     rows: list[tuple[str, int, int]]
     if region:
-        query = (select(CubeCount.month, func.sum(CubeCount.new_trained),
-                        func.sum(CubeCount.new_specialists))
-                 .where(CubeCount.cube == "region", CubeCount.region == region)
-                 .group_by(CubeCount.month))
+        query = (
+            select(
+                CubeCount.month,
+                func.sum(CubeCount.new_trained),
+                func.sum(CubeCount.new_specialists),
+            )
+            .where(CubeCount.cube == "region", CubeCount.region == region)
+            .group_by(CubeCount.month)
+        )
         if tier:
             query = query.where(CubeCount.tier == tier)
         rows = [(month, int(t or 0), int(s or 0)) for month, t, s in session.execute(query)]
@@ -129,15 +152,24 @@ def cumulative_by_month(session: Session, *, tier: str | None = None,
     return out
 
 
-def breakdown(session: Session, *, dimension: str, period: Period | None = None,
-              region: str | None = None, tier: str | None = None,
-              by_tier: bool = False) -> dict[tuple[str, ...], dict[str, int]]:
+def breakdown(
+    session: Session,
+    *,
+    dimension: str,
+    period: Period | None = None,
+    region: str | None = None,
+    tier: str | None = None,
+    by_tier: bool = False,
+) -> dict[tuple[str, ...], dict[str, int]]:
     """Measures per value of ``dimension`` (and per tier when ``by_tier``), from the cubes."""
     cube, key = SOURCE[dimension]
     value = getattr(CubeCount, key)
     keys = [value, CubeCount.tier] if by_tier else [value]
-    query = select(*keys, *(func.sum(getattr(CubeCount, m)) for m in MEASURES)).where(
-        CubeCount.cube == cube).group_by(*keys)
+    query = (
+        select(*keys, *(func.sum(getattr(CubeCount, m)) for m in MEASURES))
+        .where(CubeCount.cube == cube)
+        .group_by(*keys)
+    )
     if period is not None:
         query = query.where(CubeCount.month.in_(period.months))
     if region:
@@ -172,5 +204,7 @@ def dimension_values(session: Session, dimension: str) -> list[str]:
 
 def data_version(session: Session) -> tuple[int, int]:
     """Changes whenever a counter may have changed (new fact or correction)."""
-    return (session.scalar(select(func.max(Completion.id))) or 0,
-            session.scalar(select(func.max(Correction.id))) or 0)
+    return (
+        session.scalar(select(func.max(Completion.id))) or 0,
+        session.scalar(select(func.max(Correction.id))) or 0,
+    )

@@ -7,25 +7,52 @@ from datetime import datetime
 from lms.stats.figures import Period
 
 LABELS: dict[str, dict[str, str]] = {
-    "kk": {"total": "Барлығы", "public": "Жалпы деңгей", "specialist": "Мамандар деңгейі",
-           "female": "Әйел", "male": "Ер", "not_stated": "Көрсетілмеген",
-           "kk": "Қазақ тілі", "ru": "Орыс тілі", "en": "Ағылшын тілі",
-           "none": "Жұмыс істемейді, оқиды немесе зейнеткер"},
-    "ru": {"total": "Итого", "public": "Общий уровень", "specialist": "Уровень специалистов",
-           "female": "Женский", "male": "Мужской", "not_stated": "Не указан",
-           "kk": "Казахский язык", "ru": "Русский язык", "en": "Английский язык",
-           "none": "Не работает, учится или на пенсии"},
-    "en": {"total": "Total", "public": "Public tier", "specialist": "Specialist tier",
-           "female": "Female", "male": "Male", "not_stated": "Not stated",
-           "kk": "Kazakh", "ru": "Russian", "en": "English",
-           "none": "Not employed, studying or retired"},
+    "kk": {
+        "total": "Барлығы",
+        "public": "Жалпы деңгей",
+        "specialist": "Мамандар деңгейі",
+        "female": "Әйел",
+        "male": "Ер",
+        "not_stated": "Көрсетілмеген",
+        "kk": "Қазақ тілі",
+        "ru": "Орыс тілі",
+        "en": "Ағылшын тілі",
+        "none": "Жұмыс істемейді, оқиды немесе зейнеткер",
+    },
+    "ru": {
+        "total": "Итого",
+        "public": "Общий уровень",
+        "specialist": "Уровень специалистов",
+        "female": "Женский",
+        "male": "Мужской",
+        "not_stated": "Не указан",
+        "kk": "Казахский язык",
+        "ru": "Русский язык",
+        "en": "Английский язык",
+        "none": "Не работает, учится или на пенсии",
+    },
+    "en": {
+        "total": "Total",
+        "public": "Public tier",
+        "specialist": "Specialist tier",
+        "female": "Female",
+        "male": "Male",
+        "not_stated": "Not stated",
+        "kk": "Kazakh",
+        "ru": "Russian",
+        "en": "English",
+        "none": "Not employed, studying or retired",
+    },
 }
 
 DIMENSION_NAMES = {
     "region": {"kk": "өңір", "ru": "регион", "en": "region"},
     "tier": {"kk": "курс деңгейі", "ru": "уровень курса", "en": "course tier"},
-    "sector": {"kk": "экономика саласы (ЭҚЖЖ)", "ru": "отрасль экономики (ОКЭД)",
-               "en": "economic sector (OKED)"},
+    "sector": {
+        "kk": "экономика саласы (ЭҚЖЖ)",
+        "ru": "отрасль экономики (ОКЭД)",
+        "en": "economic sector (OKED)",
+    },
     "sex": {"kk": "жынысы", "ru": "пол", "en": "sex"},
     "age_band": {"kk": "жас тобы", "ru": "возрастная группа", "en": "age band"},
     "course": {"kk": "курс", "ru": "курс", "en": "course"},
@@ -35,80 +62,131 @@ DIMENSION_NAMES = {
 TEXT = {
     "kk": {
         "dataset": "Oqu: ЖИ дағдыларын оқыту статистикасы, {dim} бойынша, {period} кезеңі",
-        "measures": ("completions — аяқталған курстар саны; new_trained — кезеңде алғаш рет "
-                     "кез келген курсты аяқтаған адамдар (5 млн мақсатына); new_specialists — "
-                     "алғаш рет мамандар курсын аяқтаған адамдар (500 мың мақсатына)"),
-        "suppression": ("1-ден 9-ға дейінгі ұяшықтар «<10» деп көрсетіледі (JSON: null, "
-                        "\"suppressed\": true). Қосымша жасырылған ұяшықтар «x» деп "
-                        "көрсетіледі, олардың мәні 10 немесе одан көп. Ұяшықтар жолдар мен "
-                        "бағандардың қорытындылары мен осы белгілер бойынша әрбір жасырын "
-                        "мәннің кемінде үш мүмкін мәні қалатындай жасырылады. Нөл 0 ретінде "
-                        "көрсетіледі."),
-        "residual_risk": ("Қалдық тәуекел: әртүрлі кестелер мен кезеңдерді бір-бірінен алу "
-                          "(мысалы, тоқсаннан оның екі айын) жасырын мәнді ашуы мүмкін."),
-        "text_labels": ("CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
-                        "қойылады: электрондық кесте оны формула емес, мәтін ретінде көрсетеді."),
-        "revision": ("Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
-                     "біріктірілген тұлғалар) кейінгі сандарды өзгертуі мүмкін."),
+        "measures": (
+            "completions — аяқталған курстар саны; new_trained — кезеңде алғаш рет "
+            "кез келген курсты аяқтаған адамдар (5 млн мақсатына); new_specialists — "
+            "алғаш рет мамандар курсын аяқтаған адамдар (500 мың мақсатына)"
+        ),
+        "suppression": (
+            "1-ден 9-ға дейінгі ұяшықтар «<10» деп көрсетіледі (JSON: null, "
+            '"suppressed": true). Қосымша жасырылған ұяшықтар «x» деп '
+            "көрсетіледі, олардың мәні 10 немесе одан көп. Ұяшықтар жолдар мен "
+            "бағандардың қорытындылары мен осы белгілер бойынша әрбір жасырын "
+            "мәннің кемінде үш мүмкін мәні қалатындай жасырылады. Нөл 0 ретінде "
+            "көрсетіледі."
+        ),
+        "residual_risk": (
+            "Қалдық тәуекел: әртүрлі кестелер мен кезеңдерді бір-бірінен алу "
+            "(мысалы, тоқсаннан оның екі айын) жасырын мәнді ашуы мүмкін."
+        ),
+        "text_labels": (
+            "CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
+            "қойылады: электрондық кесте оны формула емес, мәтін ретінде көрсетеді."
+        ),
+        "revision": (
+            "Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
+            "біріктірілген тұлғалар) кейінгі сандарды өзгертуі мүмкін."
+        ),
     },
     "ru": {
         "dataset": "Oqu: статистика обучения навыкам ИИ, по признаку «{dim}», период {period}",
-        "measures": ("completions — число завершённых курсов; new_trained — люди, впервые "
-                     "завершившие любой курс в периоде (цель 5 млн); new_specialists — люди, "
-                     "впервые завершившие курс для специалистов (цель 500 тыс.)"),
-        "suppression": ("Ячейки со значениями от 1 до 9 показаны как «<10» (JSON: null, "
-                        "\"suppressed\": true). Дополнительно скрытые ячейки показаны как "
-                        "«x», их значение 10 или больше. Ячейки скрываются так, чтобы по итогам "
-                        "строк и столбцов и этим пометкам у каждого скрытого значения "
-                        "оставалось не меньше трёх возможных значений. Ноль показан как 0."),
-        "residual_risk": ("Остаточный риск: вычитание разных таблиц и периодов друг из друга "
-                          "(например, двух месяцев из квартала) может раскрыть скрытое значение."),
-        "text_labels": ("В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
-                        "электронная таблица покажет его как текст, а не формулу."),
-        "revision": ("Данные на дату выгрузки; поправки (аннулированные завершения, "
-                     "объединённые лица) могут изменить последующие цифры."),
+        "measures": (
+            "completions — число завершённых курсов; new_trained — люди, впервые "
+            "завершившие любой курс в периоде (цель 5 млн); new_specialists — люди, "
+            "впервые завершившие курс для специалистов (цель 500 тыс.)"
+        ),
+        "suppression": (
+            "Ячейки со значениями от 1 до 9 показаны как «<10» (JSON: null, "
+            '"suppressed": true). Дополнительно скрытые ячейки показаны как '
+            "«x», их значение 10 или больше. Ячейки скрываются так, чтобы по итогам "
+            "строк и столбцов и этим пометкам у каждого скрытого значения "
+            "оставалось не меньше трёх возможных значений. Ноль показан как 0."
+        ),
+        "residual_risk": (
+            "Остаточный риск: вычитание разных таблиц и периодов друг из друга "
+            "(например, двух месяцев из квартала) может раскрыть скрытое значение."
+        ),
+        "text_labels": (
+            "В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
+            "электронная таблица покажет его как текст, а не формулу."
+        ),
+        "revision": (
+            "Данные на дату выгрузки; поправки (аннулированные завершения, "
+            "объединённые лица) могут изменить последующие цифры."
+        ),
     },
     "en": {
         "dataset": "Oqu: AI skills training statistics by {dim}, period {period}",
-        "measures": ("completions: courses completed; new_trained: people who completed "
-                     "their first course of any tier in the period (5M target); "
-                     "new_specialists: people who completed their first specialist course "
-                     "(500K target)"),
-        "suppression": ("Cells counting 1 to 9 are shown as \"<10\" (JSON: null with "
-                        "\"suppressed\": true). Further hidden cells are shown as \"x\" and "
-                        "count 10 or more. Cells are hidden so that, from the row and column "
-                        "totals and these marks, every hidden value keeps at least three "
-                        "possible values. Zero is shown as 0."),
-        "residual_risk": ("Residual risk: subtracting tables or periods from one another "
-                          "(a quarter minus two of its months) may reveal a hidden value."),
-        "text_labels": ("In CSV, a label that begins with =, +, - or @ is preceded by ' so "
-                        "that spreadsheets show it as text, never run it as a formula."),
-        "revision": ("Figures are as of the extraction date; corrections (annulled "
-                     "completions, merged persons) may revise later figures."),
+        "measures": (
+            "completions: courses completed; new_trained: people who completed "
+            "their first course of any tier in the period (5M target); "
+            "new_specialists: people who completed their first specialist course "
+            "(500K target)"
+        ),
+        "suppression": (
+            'Cells counting 1 to 9 are shown as "<10" (JSON: null with '
+            '"suppressed": true). Further hidden cells are shown as "x" and '
+            "count 10 or more. Cells are hidden so that, from the row and column "
+            "totals and these marks, every hidden value keeps at least three "
+            "possible values. Zero is shown as 0."
+        ),
+        "residual_risk": (
+            "Residual risk: subtracting tables or periods from one another "
+            "(a quarter minus two of its months) may reveal a hidden value."
+        ),
+        "text_labels": (
+            "In CSV, a label that begins with =, +, - or @ is preceded by ' so "
+            "that spreadsheets show it as text, never run it as a formula."
+        ),
+        "revision": (
+            "Figures are as of the extraction date; corrections (annulled "
+            "completions, merged persons) may revise later figures."
+        ),
     },
 }
 
 FIELD_TEXT = {
-    "kk": {"measure": "көрсеткіш", "label": "атауы", "count": "сан немесе «<10» / «x»",
-           "value": "код"},
-    "ru": {"measure": "показатель", "label": "название", "count": "число или «<10» / «x»",
-           "value": "код"},
-    "en": {"measure": "measure", "label": "name", "count": "count, or \"<10\" / \"x\"",
-           "value": "code"},
+    "kk": {
+        "measure": "көрсеткіш",
+        "label": "атауы",
+        "count": "сан немесе «<10» / «x»",
+        "value": "код",
+    },
+    "ru": {
+        "measure": "показатель",
+        "label": "название",
+        "count": "число или «<10» / «x»",
+        "value": "код",
+    },
+    "en": {
+        "measure": "measure",
+        "label": "name",
+        "count": 'count, or "<10" / "x"',
+        "value": "code",
+    },
 }
 
 
 def fields(dimension: str, lang: str) -> list[dict[str, str]]:
     """Field names, types and meanings of the exported table."""
     t = FIELD_TEXT[lang]
-    out = [{"name": "measure", "type": "string", "description": t["measure"]},
-           {"name": dimension, "type": "string",
-            "description": f"{DIMENSION_NAMES[dimension][lang]} ({t['value']})"}]
-    out += [{"name": f"label_{code}", "type": "string", "description": f"{t['label']} ({code})"}
-            for code in ("kk", "ru", "en")]
+    out = [
+        {"name": "measure", "type": "string", "description": t["measure"]},
+        {
+            "name": dimension,
+            "type": "string",
+            "description": f"{DIMENSION_NAMES[dimension][lang]} ({t['value']})",
+        },
+    ]
+    out += [
+        {"name": f"label_{code}", "type": "string", "description": f"{t['label']} ({code})"}
+        for code in ("kk", "ru", "en")
+    ]
     columns = ["total"] if dimension == "tier" else ["public", "specialist", "total"]
-    out += [{"name": c, "type": "integer", "description": f"{LABELS[lang][c]}: {t['count']}"}
-            for c in columns]
+    out += [
+        {"name": c, "type": "integer", "description": f"{LABELS[lang][c]}: {t['count']}"}
+        for c in columns
+    ]
     return out
 
 
@@ -117,8 +195,9 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
     out = {}
     for lang, text in TEXT.items():
         out[lang] = {
-            "dataset": text["dataset"].format(dim=DIMENSION_NAMES[dimension][lang],
-                                              period=period.text),
+            "dataset": text["dataset"].format(
+                dim=DIMENSION_NAMES[dimension][lang], period=period.text
+            ),
             "period": period.text,
             "extracted_at": extracted.isoformat(timespec="seconds"),
             "fields": fields(dimension, lang),

@@ -27,7 +27,8 @@ class Completion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     person_key: Mapped[str] = mapped_column(String(32), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     tier: Mapped[str] = mapped_column(String(16))
@@ -90,8 +91,9 @@ class DailyCount(Base):
 
     __tablename__ = "stat_daily"
     __table_args__ = (
-        CheckConstraint("completions >= 0 AND new_trained >= 0 AND new_specialists >= 0",
-                        name="not_negative"),
+        CheckConstraint(
+            "completions >= 0 AND new_trained >= 0 AND new_specialists >= 0", name="not_negative"
+        ),
     )
 
     day: Mapped[date] = mapped_column(primary_key=True)
@@ -110,8 +112,9 @@ class CubeCount(Base):
 
     __tablename__ = "stat_cube"
     __table_args__ = (
-        CheckConstraint("completions >= 0 AND new_trained >= 0 AND new_specialists >= 0",
-                        name="not_negative"),
+        CheckConstraint(
+            "completions >= 0 AND new_trained >= 0 AND new_specialists >= 0", name="not_negative"
+        ),
     )
 
     cube: Mapped[str] = mapped_column(String(8), primary_key=True)

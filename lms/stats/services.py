@@ -45,16 +45,25 @@ def _earlier(at: datetime, fact_id: int, than_at: datetime | None, than_id: int 
     return than_at is None or (at, fact_id) < (than_at, than_id or 0)
 
 
-def record_completion(session: Session, *, user: User, course: Course, language: str,
-                      at: datetime | None = None) -> Completion:
+def record_completion(
+    session: Session, *, user: User, course: Course, language: str, at: datetime | None = None
+) -> Completion:
     """Write the completion fact, the person's milestones and the counters, as at ``at``."""
     at = at or utcnow()
     day = almaty_day(at)
     fact = Completion(
-        user_id=user.id, person_key=user.person_key, course_id=course.id,
-        tier=str(course.tier), region=user.region, sector=user.sector, sex=str(user.sex),
-        age_band=age_band(user.birth_year, day.year), language=language,
-        completed_at=at, day=day)
+        user_id=user.id,
+        person_key=user.person_key,
+        course_id=course.id,
+        tier=str(course.tier),
+        region=user.region,
+        sector=user.sector,
+        sex=str(user.sex),
+        age_band=age_band(user.birth_year, day.year),
+        language=language,
+        completed_at=at,
+        day=day,
+    )
     session.add(fact)
     session.flush()
     attrs = FactAttributes.of(fact)
@@ -72,7 +81,8 @@ def record_completion(session: Session, *, user: User, course: Course, language:
         milestone.first_completion_id, milestone.first_day, milestone.first_at = fact.id, day, at
         deltas.add(attrs, trained=1)
     if course.tier == Tier.SPECIALIST and _earlier(
-            at, fact.id, milestone.specialist_at, milestone.specialist_completion_id):
+        at, fact.id, milestone.specialist_at, milestone.specialist_completion_id
+    ):
         if milestone.specialist_completion_id is not None:
             _withdraw(session, deltas, milestone.specialist_completion_id, specialists=-1)
         milestone.specialist_completion_id = fact.id
@@ -91,9 +101,13 @@ def _withdraw(session: Session, deltas: counters.Deltas, completion_id: int, **c
 
 def completions_of(session: Session, *, user: User) -> list[Completion]:
     """The completion facts of one account, newest first."""
-    return list(session.scalars(
-        select(Completion).where(Completion.user_id == user.id)
-        .order_by(Completion.completed_at.desc())))
+    return list(
+        session.scalars(
+            select(Completion)
+            .where(Completion.user_id == user.id)
+            .order_by(Completion.completed_at.desc())
+        )
+    )
 
 
 def annulled_ids() -> Select[int]:
@@ -103,8 +117,16 @@ def annulled_ids() -> Select[int]:
 
 def is_annulled(session: Session, *, completion: Completion) -> bool:
     """Whether an admin annulled this completion."""
-    return bool(session.scalar(select(exists().where(
-        Correction.completion_id == completion.id, Correction.kind == CorrectionKind.ANNULLED))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Correction.completion_id == completion.id,
+                    Correction.kind == CorrectionKind.ANNULLED,
+                )
+            )
+        )
+    )
 
 
 def merge_persons(session: Session, *, keep_key: str, drop_key: str) -> None:
@@ -139,8 +161,7 @@ def merge_persons(session: Session, *, keep_key: str, drop_key: str) -> None:
         if k_id is not None:
             later = d_id if (d_at, d_id) > (k_at, k_id) else k_id
             _withdraw(session, deltas, later, **{measure: -1})
-            session.add(Correction(completion_id=later, kind=CorrectionKind.MERGED,
-                                   reason=reason))
+            session.add(Correction(completion_id=later, kind=CorrectionKind.MERGED, reason=reason))
             if later == k_id:
                 _copy(keep, drop, kind)
         else:
@@ -155,8 +176,9 @@ def _copy(target: Milestone, source: Milestone, kind: str) -> None:
         setattr(target, f"{kind}_{suffix}", getattr(source, f"{kind}_{suffix}"))
 
 
-def annul_completion(session: Session, *, completion: Completion, reason: str,
-                     by_user: User | None) -> Correction:
+def annul_completion(
+    session: Session, *, completion: Completion, reason: str, by_user: User | None
+) -> Correction:
     """Annul a completion: correction recorded, counters decremented, milestones moved.
 
     The completion's certificate is revoked through the certificates feature.
@@ -165,8 +187,12 @@ def annul_completion(session: Session, *, completion: Completion, reason: str,
 
     if is_annulled(session, completion=completion):
         raise AlreadyAnnulled(completion.id)
-    correction = Correction(completion_id=completion.id, kind=CorrectionKind.ANNULLED,
-                            reason=reason[:500], by_user_id=by_user.id if by_user else None)
+    correction = Correction(
+        completion_id=completion.id,
+        kind=CorrectionKind.ANNULLED,
+        reason=reason[:500],
+        by_user_id=by_user.id if by_user else None,
+    )
     session.add(correction)
     session.flush()
     deltas = counters.Deltas()
@@ -174,8 +200,10 @@ def annul_completion(session: Session, *, completion: Completion, reason: str,
     person = person_of(session, completion.person_key)
     milestone = session.get(Milestone, person)
     if milestone is not None:
-        for kind, measure, tier in (("first", "trained", None),
-                                    ("specialist", "specialists", str(Tier.SPECIALIST))):
+        for kind, measure, tier in (
+            ("first", "trained", None),
+            ("specialist", "specialists", str(Tier.SPECIALIST)),
+        ):
             if getattr(milestone, f"{kind}_completion_id") != completion.id:
                 continue
             deltas.add(FactAttributes.of(completion), **{measure: -1})
@@ -184,8 +212,9 @@ def annul_completion(session: Session, *, completion: Completion, reason: str,
             if successor is not None:
                 deltas.add(FactAttributes.of(successor), **{measure: 1})
     deltas.flush(session)
-    certificates.revoke_for_completion(session, completion=completion,
-                                       reason=f"completion annulled: {reason}"[:500])
+    certificates.revoke_for_completion(
+        session, completion=completion, reason=f"completion annulled: {reason}"[:500]
+    )
     session.flush()
     return correction
 
@@ -199,10 +228,13 @@ def _point(milestone: Milestone, kind: str, fact: Completion | None) -> None:
 def _first_live(session: Session, person: str, *, tier: str | None) -> Completion | None:
     """The earliest completion of a person that is not annulled."""
     keys = select(PersonMerge.drop_key).where(PersonMerge.keep_key == person)
-    query = (select(Completion)
-             .where((Completion.person_key == person) | Completion.person_key.in_(keys))
-             .where(Completion.id.not_in(annulled_ids()))
-             .order_by(Completion.completed_at, Completion.id).limit(1))
+    query = (
+        select(Completion)
+        .where((Completion.person_key == person) | Completion.person_key.in_(keys))
+        .where(Completion.id.not_in(annulled_ids()))
+        .order_by(Completion.completed_at, Completion.id)
+        .limit(1)
+    )
     if tier is not None:
         query = query.where(Completion.tier == tier)
     return session.scalar(query)

@@ -58,8 +58,9 @@ def with_margins(interior: list[list[int]]) -> list[list[int]]:
 
 
 def _lines(n_rows: int, n_cols: int) -> list[Line]:
-    return ([[(r, c) for c in range(n_cols)] for r in range(n_rows)]
-            + [[(r, c) for r in range(n_rows)] for c in range(n_cols)])
+    return [[(r, c) for c in range(n_cols)] for r in range(n_rows)] + [
+        [(r, c) for r in range(n_rows)] for c in range(n_cols)
+    ]
 
 
 def table_lines(full: list[list[int]]) -> list[Line]:
@@ -128,8 +129,7 @@ def _too_narrow(low: float, high: float) -> bool:
 
 
 def _narrow_by_lp(grid: Grid, lines: list[Line]) -> list[Cell]:
-    return [p for p, (low, high) in feasible_ranges(grid, lines).items()
-            if _too_narrow(low, high)]
+    return [p for p, (low, high) in feasible_ranges(grid, lines).items() if _too_narrow(low, high)]
 
 
 def _narrow_by_lines(grid: Grid, lines: list[Line]) -> list[Cell]:
@@ -160,9 +160,11 @@ def _narrow_by_lines(grid: Grid, lines: list[Line]) -> list[Cell]:
 
 def _hide_one_more(grid: Grid, lines: list[Line], narrow: list[Cell], grand: Cell) -> bool:
     def shown_nonzero(cells) -> list[tuple[int, Cell]]:
-        return sorted((grid.cells[r][c], (r, c)) for r, c in cells
-                      if (r, c) not in grid.suppressed and grid.cells[r][c] > 0
-                      and (r, c) != grand)
+        return sorted(
+            (grid.cells[r][c], (r, c))
+            for r, c in cells
+            if (r, c) not in grid.suppressed and grid.cells[r][c] > 0 and (r, c) != grand
+        )
 
     for cell in narrow:
         beside = shown_nonzero({q for line in lines if cell in line for q in line})

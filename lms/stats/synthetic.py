@@ -27,8 +27,15 @@ from lms.stats.models import Completion, Milestone
 from lms.stats.services import AGE_BAND_UPPER, AGE_BANDS, ALMATY
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-AGE_WEIGHTS = {(14, 17): 8, (18, 24): 22, (25, 34): 27, (35, 44): 20, (45, 54): 13,
-               (55, 64): 7, (65, 80): 3}
+AGE_WEIGHTS = {
+    (14, 17): 8,
+    (18, 24): 22,
+    (25, 34): 27,
+    (35, 44): 20,
+    (45, 54): 13,
+    (55, 64): 7,
+    (65, 80): 3,
+}
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_WEIGHTS = (50, 42, 8)
 SEXES = ("female", "male", "not_stated")
@@ -45,26 +52,42 @@ class RealLearnersPresent(Exception):
 def real_learner_count(session: Session) -> int:
     """Non-synthetic accounts holding no role beyond learner."""
     with_roles = select(UserRole.user_id)
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.is_synthetic.is_(False), User.id.not_in(with_roles))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.is_synthetic.is_(False), User.id.not_in(with_roles))
+        )
+        or 0
+    )
 
 
 def courses_for_seeding(session: Session) -> list[Course]:
     """Published courses; else a few synthetic draft courses of both tiers."""
-    courses = list(session.scalars(select(Course).where(Course.published.is_(True))
-                                   .order_by(Course.id)))
+    courses = list(
+        session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.id))
+    )
     if {c.tier for c in courses} >= {Tier.PUBLIC, Tier.SPECIALIST}:
         return courses
-    existing = {c.slug: c for c in session.scalars(select(Course).where(
-        Course.slug.like("synthetic-%")))}
+    existing = {
+        c.slug: c for c in session.scalars(select(Course).where(Course.slug.like("synthetic-%")))
+    }
     for i, tier in enumerate((Tier.PUBLIC, Tier.PUBLIC, Tier.SPECIALIST, Tier.SPECIALIST)):
         slug = f"synthetic-{tier}-{i}"
         if slug not in existing:
-            course = Course(slug=slug, tier=tier, languages=list(LANGUAGES), sectors=[],
-                            title={"en": f"Synthetic {tier} course {i}",
-                                   "ru": f"Синтетический курс {i}",
-                                   "kk": f"Синтетикалық курс {i}"},
-                            summary={"en": "Synthetic data for load tests."}, published=False)
+            course = Course(
+                slug=slug,
+                tier=tier,
+                languages=list(LANGUAGES),
+                sectors=[],
+                title={
+                    "en": f"Synthetic {tier} course {i}",
+                    "ru": f"Синтетический курс {i}",
+                    "kk": f"Синтетикалық курс {i}",
+                },
+                summary={"en": "Synthetic data for load tests."},
+                published=False,
+            )
             session.add(course)
             existing[slug] = course
     session.flush()
@@ -91,12 +114,17 @@ def _raw_insert(session: Session, table: Any, columns: list[str], rows: list[tup
     costs more than the database."""
     if not rows:
         return
-    extra = [c for c in table.columns if c.name not in columns and not c.nullable
-             and c.default is not None and not c.primary_key]
+    extra = [
+        c
+        for c in table.columns
+        if c.name not in columns and not c.nullable and c.default is not None and not c.primary_key
+    ]
     defaults: list[Any] = [c.default for c in extra]
     values = [d.arg(None) if d.is_callable else d.arg for d in defaults]
-    values = [v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-              if isinstance(v, datetime) else v for v in values]
+    values = [
+        v.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v
+        for v in values
+    ]
     names = columns + [c.name for c in extra]
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
@@ -112,15 +140,23 @@ def _raw_insert(session: Session, table: Any, columns: list[str], rows: list[tup
                     copy.write_row(row)
         else:
             mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-            cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join([mark] * len(names))})",
-                               rows)
+            cursor.executemany(
+                f"INSERT INTO {target} VALUES ({', '.join([mark] * len(names))})", rows
+            )
     finally:
         cursor.close()
 
 
-def seed(session: Session, *, learners: int, seed_value: int, force: bool = False,
-         batch: int = 50000, commit: Callable[[], None] | None = None,
-         progress: Callable[[int], None] | None = None) -> int:
+def seed(
+    session: Session,
+    *,
+    learners: int,
+    seed_value: int,
+    force: bool = False,
+    batch: int = 50000,
+    commit: Callable[[], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Create ``learners`` synthetic learners with completions; returns completions made."""
     if not force and real_learner_count(session):
         raise RealLearnersPresent()
@@ -144,15 +180,22 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
     course_is_spec = course_tier == str(Tier.SPECIALIST)
     # A language the course is not taught in falls back to the course's first language.
     speaks = np.array([[lang in c.languages for lang in LANGUAGES] for c in courses])
-    first_lang = np.array([LANGUAGES.index(c.languages[0]) if c.languages[0] in LANGUAGES
-                           else 0 for c in courses])
+    first_lang = np.array(
+        [LANGUAGES.index(c.languages[0]) if c.languages[0] in LANGUAGES else 0 for c in courses]
+    )
     now = utcnow()
     span = int((now - START).total_seconds())
     stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
     user_id = (session.scalar(select(func.max(User.id))) or 0) + 1
     fact_id = (session.scalar(select(func.max(Completion.id))) or 0) + 1
-    start_n = session.scalar(select(func.count()).select_from(User).where(
-        User.email.like(f"synthetic-{seed_value}-%"))) or 0
+    start_n = (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.email.like(f"synthetic-{seed_value}-%"))
+        )
+        or 0
+    )
     made = done = 0
     prefix = int.from_bytes(os.urandom(2), "big") << 24  # + learners stays under 16**10
     while done < learners:
@@ -168,8 +211,9 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
         highs = np.array([hi for _, hi in bands])[band]
         birth_year = now.year - rng.integers(lows, highs + 1)
         # Courses of each learner: the first k of a random permutation of the catalogue.
-        k = np.minimum(np.array(COURSES_EACH)[rng.choice(4, size, p=_p(COURSES_EACH_WEIGHTS))],
-                       len(courses))
+        k = np.minimum(
+            np.array(COURSES_EACH)[rng.choice(4, size, p=_p(COURSES_EACH_WEIGHTS))], len(courses)
+        )
         # About one learner in eight is an industry specialist (the targets' 500K of 5M);
         # only they take specialist courses, and they take one first.
         specialist = rng.random(size) < SPECIALIST_SHARE
@@ -204,47 +248,141 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
 
         region_l, sector_l, sex_l = region.tolist(), sector.tolist(), sex.tolist()
         by_year = birth_year.tolist()
-        _raw_insert(session, Person.__table__, ["key", "created_at"],
-                    [(key, stamp) for key in keys])
-        _raw_insert(session, User.__table__,
-                    ["id", "email", "password_hash", "full_name", "region", "sector",
-                     "birth_year", "sex", "locale", "consent_version", "consented_at",
-                     "person_key", "is_synthetic", "is_active_account", "created_at",
-                     "password_changed_at"],
-                    [(int(ids[i]), f"synthetic-{seed_value}-{start_n + done + i}"
-                      "@synthetic.invalid", "", f"Synthetic learner {start_n + done + i}",
-                      region_l[i], sector_l[i], by_year[i], sex_l[i], "kk", "synthetic",
-                      stamp, keys[i], True, True, stamp, stamp) for i in range(size)])
+        _raw_insert(
+            session, Person.__table__, ["key", "created_at"], [(key, stamp) for key in keys]
+        )
+        _raw_insert(
+            session,
+            User.__table__,
+            [
+                "id",
+                "email",
+                "password_hash",
+                "full_name",
+                "region",
+                "sector",
+                "birth_year",
+                "sex",
+                "locale",
+                "consent_version",
+                "consented_at",
+                "person_key",
+                "is_synthetic",
+                "is_active_account",
+                "created_at",
+                "password_changed_at",
+            ],
+            [
+                (
+                    int(ids[i]),
+                    f"synthetic-{seed_value}-{start_n + done + i}@synthetic.invalid",
+                    "",
+                    f"Synthetic learner {start_n + done + i}",
+                    region_l[i],
+                    sector_l[i],
+                    by_year[i],
+                    sex_l[i],
+                    "kk",
+                    "synthetic",
+                    stamp,
+                    keys[i],
+                    True,
+                    True,
+                    stamp,
+                    stamp,
+                )
+                for i in range(size)
+            ],
+        )
         who_l, course_l, lang_l = who.tolist(), course.tolist(), lang.tolist()
         band_l, fid_l = age_band.tolist(), fids.tolist()
-        facts = [(fid_l[j], int(ids[who_l[j]]), keys[who_l[j]], int(course_ids[course_l[j]]),
-                  str(course_tier[course_l[j]]), region_l[who_l[j]], sector_l[who_l[j]],
-                  sex_l[who_l[j]], band_l[j], LANGUAGES[lang_l[j]], stored_at[j], day_text[j])
-                 for j in range(n)]
-        _raw_insert(session, Completion.__table__,
-                    ["id", "user_id", "person_key", "course_id", "tier", "region", "sector",
-                     "sex", "age_band", "language", "completed_at", "day"], facts)
+        facts = [
+            (
+                fid_l[j],
+                int(ids[who_l[j]]),
+                keys[who_l[j]],
+                int(course_ids[course_l[j]]),
+                str(course_tier[course_l[j]]),
+                region_l[who_l[j]],
+                sector_l[who_l[j]],
+                sex_l[who_l[j]],
+                band_l[j],
+                LANGUAGES[lang_l[j]],
+                stored_at[j],
+                day_text[j],
+            )
+            for j in range(n)
+        ]
+        _raw_insert(
+            session,
+            Completion.__table__,
+            [
+                "id",
+                "user_id",
+                "person_key",
+                "course_id",
+                "tier",
+                "region",
+                "sector",
+                "sex",
+                "age_band",
+                "language",
+                "completed_at",
+                "day",
+            ],
+            facts,
+        )
         spec_of = dict(zip(spec_learner.tolist(), spec_pos.tolist(), strict=True))
         milestones = []
         for learner, pos in zip(who[first_pos].tolist(), first_pos.tolist(), strict=True):
             sp = spec_of.get(learner)
-            milestones.append((keys[learner], fid_l[pos], day_text[pos], stored_at[pos],
-                               fid_l[sp] if sp is not None else None,
-                               day_text[sp] if sp is not None else None,
-                               stored_at[sp] if sp is not None else None))
-        _raw_insert(session, Milestone.__table__,
-                    ["person_key", "first_completion_id", "first_day", "first_at",
-                     "specialist_completion_id", "specialist_day", "specialist_at"], milestones)
-        _count(session, {"day": np.array(day_text), "tier": course_tier[course],
-                         "region": region[who], "sector": sector[who], "sex": sex[who],
-                         "age_band": age_band, "course": course_ids[course].astype(str),
-                         "language": np.array(LANGUAGES)[lang]}, is_first, is_spec)
+            milestones.append(
+                (
+                    keys[learner],
+                    fid_l[pos],
+                    day_text[pos],
+                    stored_at[pos],
+                    fid_l[sp] if sp is not None else None,
+                    day_text[sp] if sp is not None else None,
+                    stored_at[sp] if sp is not None else None,
+                )
+            )
+        _raw_insert(
+            session,
+            Milestone.__table__,
+            [
+                "person_key",
+                "first_completion_id",
+                "first_day",
+                "first_at",
+                "specialist_completion_id",
+                "specialist_day",
+                "specialist_at",
+            ],
+            milestones,
+        )
+        _count(
+            session,
+            {
+                "day": np.array(day_text),
+                "tier": course_tier[course],
+                "region": region[who],
+                "sector": sector[who],
+                "sex": sex[who],
+                "age_band": age_band,
+                "course": course_ids[course].astype(str),
+                "language": np.array(LANGUAGES)[lang],
+            },
+            is_first,
+            is_spec,
+        )
         if session.get_bind().dialect.name == "postgresql":
             # Explicit ids do not move PostgreSQL's sequences: move them past the batch.
             for table in ("user", "completion"):
                 session.connection().exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                    f"(SELECT MAX(id) FROM \"{table}\"))")
+                    f'(SELECT MAX(id) FROM "{table}"))'
+                )
         if commit:
             commit()
         made += n
@@ -256,8 +394,9 @@ def seed(session: Session, *, learners: int, seed_value: int, force: bool = Fals
     return made
 
 
-def _count(session: Session, columns: dict[str, np.ndarray], is_first: np.ndarray,
-           is_spec: np.ndarray) -> None:
+def _count(
+    session: Session, columns: dict[str, np.ndarray], is_first: np.ndarray, is_spec: np.ndarray
+) -> None:
     """Aggregate a batch's counter changes in memory (group by per table), upsert once."""
     import pandas as pd
 
@@ -272,8 +411,12 @@ def _count(session: Session, columns: dict[str, np.ndarray], is_first: np.ndarra
     daily = frame.groupby(["day", "tier"], sort=False)[measures].sum()
     for (day, tier), values in zip(daily.index, daily.to_numpy().tolist(), strict=True):
         deltas.daily[(datetime.fromisoformat(day).date(), tier)] = values
-    for cube, k1, k2 in (("region", "blank", "blank"), ("sector", "sector", "blank"),
-                         ("sex_age", "sex", "age_band"), ("course", "course", "language")):
+    for cube, k1, k2 in (
+        ("region", "blank", "blank"),
+        ("sector", "sector", "blank"),
+        ("sex_age", "sex", "age_band"),
+        ("course", "course", "language"),
+    ):
         grouped = frame.groupby(["month", "tier", "region", k1, k2], sort=False)[measures].sum()
         for key, values in zip(grouped.index, grouped.to_numpy().tolist(), strict=True):
             deltas.cube[(cube, *key)] = values

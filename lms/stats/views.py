@@ -208,9 +208,7 @@ def admin_completions():
     annulled = (
         set(
             session.scalars(
-                services.annulled_ids().where(
-                    Correction.completion_id.in_([c.id for c in found])
-                )
+                services.annulled_ids().where(Correction.completion_id.in_([c.id for c in found]))
             )
         )
         if found

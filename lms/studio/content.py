@@ -61,16 +61,18 @@ def save_lesson(session: Session, *, item: Item, bodies: dict[str, str]) -> None
     """Store the lesson's Markdown per language (empty languages are dropped)."""
     if item.kind != ItemKind.LESSON or item.lesson is None:
         raise ValueError(item.key)
-    item.lesson.body = {lang: text.replace("\r\n", "\n") for lang, text in bodies.items()
-                        if text.strip()}
+    item.lesson.body = {
+        lang: text.replace("\r\n", "\n") for lang, text in bodies.items() if text.strip()
+    }
     session.flush()
 
 
 # -- quizzes ------------------------------------------------------------------------------
 
 
-def save_quiz_settings(session: Session, *, quiz: Quiz, pass_mark: Decimal,
-                       max_attempts: int | None) -> None:
+def save_quiz_settings(
+    session: Session, *, quiz: Quiz, pass_mark: Decimal, max_attempts: int | None
+) -> None:
     """A quiz's pass mark (fraction of the points) and attempt limit (None: unlimited)."""
     quiz.pass_mark = pass_mark
     quiz.max_attempts = max_attempts
@@ -109,8 +111,9 @@ def _next_key(session: Session, quiz: Quiz) -> str:
     return f"q{n}"
 
 
-def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
-                  question: Question | None = None) -> Question:
+def save_question(
+    session: Session, *, quiz: Quiz, fields: QuestionFields, question: Question | None = None
+) -> Question:
     """Create (at the end) or change a question; its id, and its options' ids, stay as they
     were."""
     new = question is None
@@ -122,12 +125,20 @@ def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
     question.prompt = {k: v for k, v in fields.prompt.items() if v.strip()}
     question.explanation = {k: v for k, v in fields.explanation.items() if v.strip()}
     if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        keys = _option_keys(question.options or [], [key for key, _text, _correct in
-                                                     fields.options], new=new)
-        question.options = [{"key": key, "text": text} for key, (_id, text, _correct)
-                            in zip(keys, fields.options, strict=True)]
-        question.answer = {"keys": [key for key, (_id, _text, correct) in
-                                    zip(keys, fields.options, strict=True) if correct]}
+        keys = _option_keys(
+            question.options or [], [key for key, _text, _correct in fields.options], new=new
+        )
+        question.options = [
+            {"key": key, "text": text}
+            for key, (_id, text, _correct) in zip(keys, fields.options, strict=True)
+        ]
+        question.answer = {
+            "keys": [
+                key
+                for key, (_id, _text, correct) in zip(keys, fields.options, strict=True)
+                if correct
+            ]
+        }
     elif question.kind == QuestionKind.NUMERIC:
         question.options = []
         question.answer = {"value": fields.value, "tolerance": fields.tolerance or 0}
@@ -138,8 +149,9 @@ def save_question(session: Session, *, quiz: Quiz, fields: QuestionFields,
     return question
 
 
-def _option_keys(existing: list[dict[str, Any]], carried: list[str | None], *,
-                 new: bool) -> list[str]:
+def _option_keys(
+    existing: list[dict[str, Any]], carried: list[str | None], *, new: bool
+) -> list[str]:
     """Keys for the options the form sends, each carrying its own id or None: an existing
     option keeps its id (attempts record it), any other gets a fresh one."""
     known = {str(o["key"]) for o in existing}
@@ -187,27 +199,33 @@ def delete_question(session: Session, *, question: Question) -> None:
 # The grading engine's problem codes (graders.errors.PROBLEM_TEXT), in the user's language.
 PROBLEMS = {
     "metadata-not-object": _l("the nbgrader metadata must be an object"),
-    "schema-version": _l("nbgrader metadata schema version %(version)s is not supported "
-                         "(expected %(expected)s; run “nbgrader update”)"),
+    "schema-version": _l(
+        "nbgrader metadata schema version %(version)s is not supported "
+        "(expected %(expected)s; run “nbgrader update”)"
+    ),
     "metadata-invalid": _l("the nbgrader metadata is invalid at “%(where)s”: %(error)s"),
     "no-grade-id": _l("an nbgrader cell needs a non-empty grade id (grade_id)"),
     "grade-without-points": _l("a grade cell needs points, and this one has none"),
     "task-without-points": _l("a task cell needs points, and this one has none"),
     "task-not-markdown": _l("a task cell must be a Markdown cell"),
-    "markdown-grade-not-solution": _l("a graded Markdown cell must be marked both “grade” "
-                                      "and “solution”"),
-    "duplicate-grade-id": _l("the grade id “%(grade_id)s” is already used by cell "
-                             "%(other_cell)s"),
-    "region-nested": _l("“### %(begin)s” on line %(line)s is inside another one opened on "
-                        "line %(outer_line)s"),
-    "region-outside": _l("“### %(begin)s” regions belong in %(needed)s, but this cell is not "
-                         "marked as one"),
-    "region-unclosed": _l("“### %(begin)s” on line %(line)s is never closed by "
-                          "“### %(end)s”"),
+    "markdown-grade-not-solution": _l(
+        "a graded Markdown cell must be marked both “grade” and “solution”"
+    ),
+    "duplicate-grade-id": _l("the grade id “%(grade_id)s” is already used by cell %(other_cell)s"),
+    "region-nested": _l(
+        "“### %(begin)s” on line %(line)s is inside another one opened on line %(outer_line)s"
+    ),
+    "region-outside": _l(
+        "“### %(begin)s” regions belong in %(needed)s, but this cell is not marked as one"
+    ),
+    "region-unclosed": _l("“### %(begin)s” on line %(line)s is never closed by “### %(end)s”"),
     "nbgrader": _l("nbgrader refused the notebook: %(error)s"),
 }
-NEEDED = {"solution": _l("a solution cell"), "grade": _l("an autograder test (grade) cell"),
-          "task": _l("a manually graded task cell")}
+NEEDED = {
+    "solution": _l("a solution cell"),
+    "grade": _l("an autograder test (grade) cell"),
+    "task": _l("a manually graded task cell"),
+}
 
 
 def describe(problem: SourceProblem) -> str:
@@ -222,15 +240,18 @@ def describe(problem: SourceProblem) -> str:
     if problem.cell is None:
         return sentence
     if problem.grade_id:
-        place = (_("Header cell %(cell)d (“%(grade_id)s”)", cell=problem.cell,
-                   grade_id=problem.grade_id) if problem.in_header else
-                 _("Cell %(cell)d (“%(grade_id)s”)", cell=problem.cell,
-                   grade_id=problem.grade_id))
+        place = (
+            _("Header cell %(cell)d (“%(grade_id)s”)", cell=problem.cell, grade_id=problem.grade_id)
+            if problem.in_header
+            else _("Cell %(cell)d (“%(grade_id)s”)", cell=problem.cell, grade_id=problem.grade_id)
+        )
     else:
-        place = (_("Header cell %(cell)d", cell=problem.cell) if problem.in_header else
-                 _("Cell %(cell)d", cell=problem.cell))
+        place = (
+            _("Header cell %(cell)d", cell=problem.cell)
+            if problem.in_header
+            else _("Cell %(cell)d", cell=problem.cell)
+        )
     return f"{place}: {sentence}"
-
 
 
 def released_notebook(data: bytes) -> tuple[str, Any]:
@@ -238,13 +259,21 @@ def released_notebook(data: bytes) -> tuple[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadNotebook([_("The file is not UTF-8 text (byte %(byte)d).",
-                             byte=error.start)]) from error
+        raise BadNotebook(
+            [_("The file is not UTF-8 text (byte %(byte)d).", byte=error.start)]
+        ) from error
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadNotebook([_("This is not a notebook: invalid JSON at line %(line)d (%(error)s).",
-                             line=error.lineno, error=error.msg)]) from error
+        raise BadNotebook(
+            [
+                _(
+                    "This is not a notebook: invalid JSON at line %(line)d (%(error)s).",
+                    line=error.lineno,
+                    error=error.msg,
+                )
+            ]
+        ) from error
     if not isinstance(raw, dict) or raw.get("nbformat") != 4:
         raise BadNotebook([_("This is not a Jupyter notebook in format 4 (nbformat 4).")])
     try:
@@ -252,20 +281,26 @@ def released_notebook(data: bytes) -> tuple[str, Any]:
         nbformat.validate(node)
     except nbformat.ValidationError as error:
         first = str(getattr(error, "message", error)).splitlines()[0]
-        raise BadNotebook([_("This is not a valid notebook: %(error)s", error=first)]
-                          ) from error
+        raise BadNotebook([_("This is not a valid notebook: %(error)s", error=first)]) from error
     try:
         release = release_notebook(node)
     except InvalidSource as error:
         raise BadNotebook([describe(p) for p in error.problems]) from error
     if release.auto_points <= 0:
-        raise BadNotebook([_("The notebook has no auto-graded points: an assignment needs at "
-                             "least one graded test cell with points.")])
+        raise BadNotebook(
+            [
+                _(
+                    "The notebook has no auto-graded points: an assignment needs at "
+                    "least one graded test cell with points."
+                )
+            ]
+        )
     return text, release
 
 
-def save_notebook(session: Session, *, item: Item, name: str, data: bytes,
-                  pass_score: Decimal | None = None) -> Assignment:
+def save_notebook(
+    session: Session, *, item: Item, name: str, data: bytes, pass_score: Decimal | None = None
+) -> Assignment:
     """Store an nbgrader source notebook with its master and student versions."""
     if item.kind != ItemKind.ASSIGNMENT:
         raise ValueError(item.key)
@@ -273,8 +308,12 @@ def save_notebook(session: Session, *, item: Item, name: str, data: bytes,
     assignment = item.assignment
     if assignment is None:
         assignment = item.assignment = Assignment(
-            notebook_name=name, source="", master="", student="",
-            pass_score=pass_score if pass_score is not None else Decimal(1))
+            notebook_name=name,
+            source="",
+            master="",
+            student="",
+            pass_score=pass_score if pass_score is not None else Decimal(1),
+        )
     assignment.source = text
     assignment.master = nbformat.writes(release.master)
     assignment.student = nbformat.writes(release.student)
@@ -284,8 +323,9 @@ def save_notebook(session: Session, *, item: Item, name: str, data: bytes,
     return assignment
 
 
-def save_assignment_settings(session: Session, *, item: Item, pass_score: Decimal,
-                             max_attempts: int | None) -> None:
+def save_assignment_settings(
+    session: Session, *, item: Item, pass_score: Decimal, max_attempts: int | None
+) -> None:
     """Pass score (fraction of the auto-graded points) and attempt limit."""
     if item.assignment is None:
         raise NoNotebookYet(item.key)
@@ -300,8 +340,11 @@ def add_data_file(session: Session, *, item: Item, name: str, content: bytes) ->
     if assignment is None:
         raise NoNotebookYet(item.key)
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if not DATA_NAME.match(name) or suffix not in ALLOWED_SUFFIXES or suffix in (
-            ".ipynb", ".toml", ".md"):
+    if (
+        not DATA_NAME.match(name)
+        or suffix not in ALLOWED_SUFFIXES
+        or suffix in (".ipynb", ".toml", ".md")
+    ):
         raise BadDataFile(name)
     existing = next((f for f in assignment.files if f.name == name), None)
     if existing is None:
@@ -340,9 +383,13 @@ def student_cells(student: str) -> list[StudentCell]:
     cells = []
     for cell in node.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        cells.append(StudentCell(cell_type=cell.cell_type, source=cell.source,
-                                 grade_id=meta.get("grade_id"),
-                                 points=meta.get("points") if meta.get("grade") or meta.get(
-                                     "task") else None,
-                                 locked=bool(meta.get("locked"))))
+        cells.append(
+            StudentCell(
+                cell_type=cell.cell_type,
+                source=cell.source,
+                grade_id=meta.get("grade_id"),
+                points=meta.get("points") if meta.get("grade") or meta.get("task") else None,
+                locked=bool(meta.get("locked")),
+            )
+        )
     return cells

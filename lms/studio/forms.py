@@ -41,10 +41,19 @@ OPTION_ROWS = 6
 
 
 def key_field(label: Any) -> StringField:
-    return StringField(label, validators=[
-        DataRequired(_l("Enter an id.")), Length(max=80, message=_l("At most 80 characters.")),
-        Regexp(KEY_PATTERN, message=_l(
-            "Use small Latin letters, digits and hyphens, starting with a letter or digit."))])
+    return StringField(
+        label,
+        validators=[
+            DataRequired(_l("Enter an id.")),
+            Length(max=80, message=_l("At most 80 characters.")),
+            Regexp(
+                KEY_PATTERN,
+                message=_l(
+                    "Use small Latin letters, digits and hyphens, starting with a letter or digit."
+                ),
+            ),
+        ],
+    )
 
 
 def language_choices() -> list[SelectChoice]:
@@ -66,8 +75,10 @@ def require_first(form: Any, prefix: str, languages: list[str]) -> bool:
     first = languages[0]
     field = getattr(form, f"{prefix}_{first}")
     if not (field.data or "").strip():
-        field.errors = [*field.errors, _l("Required in the course's first language (%(lang)s).",
-                                          lang=LANGUAGE_NAMES[first])]
+        field.errors = [
+            *field.errors,
+            _l("Required in the course's first language (%(lang)s).", lang=LANGUAGE_NAMES[first]),
+        ]
         return False
     return True
 
@@ -78,14 +89,21 @@ class ActionForm(FlaskForm):
 
 class CourseForm(FlaskForm):
     slug = key_field(_l("Slug (the course's address)"))
-    tier = SelectField(_l("Tier"), validators=[InputRequired()], choices=[
-        SelectChoice("public", _l("Public: AI for everyone")),
-        SelectChoice("specialist", _l("Specialist: AI for industry"))])
-    sectors = SelectMultipleField(_l("Sectors (OKED sections)"), choices=[],
-                                  validators=[Optional()])
+    tier = SelectField(
+        _l("Tier"),
+        validators=[InputRequired()],
+        choices=[
+            SelectChoice("public", _l("Public: AI for everyone")),
+            SelectChoice("specialist", _l("Specialist: AI for industry")),
+        ],
+    )
+    sectors = SelectMultipleField(
+        _l("Sectors (OKED sections)"), choices=[], validators=[Optional()]
+    )
     first_language = SelectField(_l("First language (the default)"), choices=[])
-    other_languages = SelectMultipleField(_l("Other languages"), choices=[],
-                                          validators=[Optional()])
+    other_languages = SelectMultipleField(
+        _l("Other languages"), choices=[], validators=[Optional()]
+    )
     title_kk = StringField(_l("Title in Kazakh"), validators=[Length(max=200)])
     title_ru = StringField(_l("Title in Russian"), validators=[Length(max=200)])
     title_en = StringField(_l("Title in English"), validators=[Length(max=200)])
@@ -94,16 +112,18 @@ class CourseForm(FlaskForm):
     summary_en = TextAreaField(_l("Summary in English"), validators=[Length(max=2000)])
 
     def fill_choices(self, locale: str) -> None:
-        self.sectors.choices = [SelectChoice(s.code, f"{s.code}: {s.name(locale)}")
-                                for s in sectors()]
+        self.sectors.choices = [
+            SelectChoice(s.code, f"{s.code}: {s.name(locale)}") for s in sectors()
+        ]
         self.first_language.choices = language_choices()
         self.other_languages.choices = language_choices()
 
     @property
     def languages(self) -> list[str]:
         first = self.first_language.data
-        return [first] + [c for c in LANGUAGES if c in (self.other_languages.data or [])
-                          and c != first]
+        return [first] + [
+            c for c in LANGUAGES if c in (self.other_languages.data or []) and c != first
+        ]
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -116,9 +136,13 @@ class CourseForm(FlaskForm):
 
 
 class CoInstructorForm(FlaskForm):
-    email = EmailField(_l("E-mail of the instructor"), validators=[
-        DataRequired(_l("Enter an e-mail address.")),
-        Email(_l("Enter a valid e-mail address."))])
+    email = EmailField(
+        _l("E-mail of the instructor"),
+        validators=[
+            DataRequired(_l("Enter an e-mail address.")),
+            Email(_l("Enter a valid e-mail address.")),
+        ],
+    )
 
 
 class TitlesMixin:
@@ -137,9 +161,14 @@ class ModuleTitleForm(TitlesMixin, FlaskForm):
 
 class ItemForm(TitlesMixin, FlaskForm):
     key = key_field(_l("Item id (never changes later)"))
-    kind = SelectField(_l("Kind"), choices=[
-        SelectChoice("lesson", _l("Lesson")), SelectChoice("quiz", _l("Quiz")),
-        SelectChoice("assignment", _l("Notebook assignment"))])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("lesson", _l("Lesson")),
+            SelectChoice("quiz", _l("Quiz")),
+            SelectChoice("assignment", _l("Notebook assignment")),
+        ],
+    )
     module = SelectField(_l("Module"), coerce=int, choices=[])
     required = BooleanField(_l("Required to complete the course"), default=True)
 
@@ -159,19 +188,28 @@ class LessonForm(FlaskForm):
 
 
 def fraction_field(label: Any) -> DecimalField:
-    return DecimalField(label, places=3, validators=[
-        InputRequired(_l("Enter a number between 0 and 1.")),
-        NumberRange(min=0.001, max=1, message=_l("Enter a number above 0 and at most 1."))])
+    return DecimalField(
+        label,
+        places=3,
+        validators=[
+            InputRequired(_l("Enter a number between 0 and 1.")),
+            NumberRange(min=0.001, max=1, message=_l("Enter a number above 0 and at most 1.")),
+        ],
+    )
 
 
 def attempts_field() -> IntegerField:
-    return IntegerField(_l("Attempt limit (empty: unlimited)"), validators=[
-        Optional(), NumberRange(min=1, max=1000, message=_l("Enter a whole number from 1."))])
+    return IntegerField(
+        _l("Attempt limit (empty: unlimited)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1000, message=_l("Enter a whole number from 1.")),
+        ],
+    )
 
 
 def _three_places(form: Any, field: Any) -> None:
-    if field.data is not None and field.data != field.data.quantize(field.data.__class__(
-            "0.001")):
+    if field.data is not None and field.data != field.data.quantize(field.data.__class__("0.001")):
         raise ValidationError(_l("Use at most 3 decimal places."))
 
 
@@ -193,13 +231,24 @@ class OptionForm(Form):
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("Kind of question"), choices=[
-        SelectChoice("single", _l("Single choice")),
-        SelectChoice("multiple", _l("Multiple choice")),
-        SelectChoice("numeric", _l("Number")), SelectChoice("text", _l("Short text"))])
-    points = DecimalField(_l("Points"), default=1, places=2, validators=[
-        InputRequired(_l("Enter the points.")),
-        NumberRange(min=0.01, max=9999, message=_l("Enter points from 0.01 to 9999."))])
+    kind = SelectField(
+        _l("Kind of question"),
+        choices=[
+            SelectChoice("single", _l("Single choice")),
+            SelectChoice("multiple", _l("Multiple choice")),
+            SelectChoice("numeric", _l("Number")),
+            SelectChoice("text", _l("Short text")),
+        ],
+    )
+    points = DecimalField(
+        _l("Points"),
+        default=1,
+        places=2,
+        validators=[
+            InputRequired(_l("Enter the points.")),
+            NumberRange(min=0.01, max=9999, message=_l("Enter points from 0.01 to 9999.")),
+        ],
+    )
     prompt_kk = TextAreaField(_l("Question in Kazakh"))
     prompt_ru = TextAreaField(_l("Question in Russian"))
     prompt_en = TextAreaField(_l("Question in English"))
@@ -226,16 +275,21 @@ class QuestionForm(FlaskForm):
                 ok = False
             for row in filled:
                 if not require_first(row.form, "text", languages):
-                    self.options.errors = [_l("Every option needs a text in the course's "
-                                              "first language.")]
+                    self.options.errors = [
+                        _l("Every option needs a text in the course's first language.")
+                    ]
                     ok = False
             if kind == "single" and len(correct) != 1:
-                self.options.errors = [*self.options.errors, _l(
-                    "A single-choice question needs exactly one correct option.")]
+                self.options.errors = [
+                    *self.options.errors,
+                    _l("A single-choice question needs exactly one correct option."),
+                ]
                 ok = False
             if kind == "multiple" and not correct:
-                self.options.errors = [*self.options.errors, _l(
-                    "A multiple-choice question needs at least one correct option.")]
+                self.options.errors = [
+                    *self.options.errors,
+                    _l("A multiple-choice question needs at least one correct option."),
+                ]
                 ok = False
         elif kind == "numeric":
             if self.number(self.value.data) is None:
@@ -247,8 +301,7 @@ class QuestionForm(FlaskForm):
                 ok = False
         elif kind == "text" and not self.accepted(languages).get(languages[0]):
             field = getattr(self, f"accepted_{languages[0]}")
-            field.errors = [_l("Give at least one accepted answer in the course's first "
-                               "language.")]
+            field.errors = [_l("Give at least one accepted answer in the course's first language.")]
             ok = False
         return ok
 
@@ -263,16 +316,21 @@ class QuestionForm(FlaskForm):
     def accepted(self, languages: list[str]) -> dict[str, list[str]]:
         found = {}
         for lang in languages:
-            lines = [line.strip() for line in
-                     (getattr(self, f"accepted_{lang}").data or "").splitlines() if line.strip()]
+            lines = [
+                line.strip()
+                for line in (getattr(self, f"accepted_{lang}").data or "").splitlines()
+                if line.strip()
+            ]
             if lines:
                 found[lang] = lines
         return found
 
 
 class NotebookForm(FlaskForm):
-    notebook = FileField(_l("nbgrader source notebook (.ipynb)"),
-                         validators=[FileRequired(_l("Choose a notebook file."))])
+    notebook = FileField(
+        _l("nbgrader source notebook (.ipynb)"),
+        validators=[FileRequired(_l("Choose a notebook file."))],
+    )
 
 
 class AssignmentSettingsForm(FlaskForm):
@@ -284,18 +342,28 @@ class AssignmentSettingsForm(FlaskForm):
 
 
 class DataFileForm(FlaskForm):
-    data_file = FileField(_l("Data file (.csv, .json, .txt, .png, .jpg, .gif)"),
-                          validators=[FileRequired(_l("Choose a file."))])
+    data_file = FileField(
+        _l("Data file (.csv, .json, .txt, .png, .jpg, .gif)"),
+        validators=[FileRequired(_l("Choose a file."))],
+    )
 
 
 class GradeForm(FlaskForm):
-    score = DecimalField(_l("Score"), places=2, validators=[
-        InputRequired(_l("Enter a score.")),
-        NumberRange(min=0, message=_l("The score cannot be below 0."))])
-    comment = TextAreaField(_l("Comment for the learner"), validators=[
-        Length(max=4000, message=_l("At most 4000 characters."))])
+    score = DecimalField(
+        _l("Score"),
+        places=2,
+        validators=[
+            InputRequired(_l("Enter a score.")),
+            NumberRange(min=0, message=_l("The score cannot be below 0.")),
+        ],
+    )
+    comment = TextAreaField(
+        _l("Comment for the learner"),
+        validators=[Length(max=4000, message=_l("At most 4000 characters."))],
+    )
 
 
 class ZipForm(FlaskForm):
-    package = FileField(_l("Course package (.zip)"),
-                        validators=[FileRequired(_l("Choose a zip file."))])
+    package = FileField(
+        _l("Course package (.zip)"), validators=[FileRequired(_l("Choose a zip file."))]
+    )

@@ -49,37 +49,63 @@ def manual_cells(session: Session, *, submission: Submission) -> list[ManualCell
 
 
 def _cells(submission: Submission, grades: dict[str, ManualGrade]) -> list[ManualCell]:
-    return [ManualCell(grade_id=str(cell["grade_id"]),
-                       max_score=Decimal(str(cell.get("max_score") or 0)),
-                       grade=grades.get(str(cell["grade_id"])))
-            for cell in submission.result or []
-            if isinstance(cell, dict) and cell.get("needs_manual_grade")]
+    return [
+        ManualCell(
+            grade_id=str(cell["grade_id"]),
+            max_score=Decimal(str(cell.get("max_score") or 0)),
+            grade=grades.get(str(cell["grade_id"])),
+        )
+        for cell in submission.result or []
+        if isinstance(cell, dict) and cell.get("needs_manual_grade")
+    ]
 
 
 def manual_grades_for(session: Session, submission: Submission) -> dict[str, ManualGrade]:
     """The instructors' grades of a submission's cells, by grade id (for the learner's page)."""
-    grades = session.scalars(select(ManualGrade).where(
-        ManualGrade.submission_id == submission.id))
+    grades = session.scalars(select(ManualGrade).where(ManualGrade.submission_id == submission.id))
     return {g.grade_id: g for g in grades}
 
 
-def submissions_to_grade(session: Session, *, course: Course, page: int = 1,
-                         per_page: int = GRADING_PER_PAGE) -> Page[Submission]:
+def submissions_to_grade(
+    session: Session, *, course: Course, page: int = 1, per_page: int = GRADING_PER_PAGE
+) -> Page[Submission]:
     """One page of the course's graded submissions with cells for a person: those still
     waiting first, then the fully graded ones, oldest first within each."""
-    statement = (select(Submission).join(Item, Item.id == Submission.item_id)
-                 .where(Item.course_id == course.id, Submission.needs_manual_grade.is_(True),
-                        Submission.status == SubmissionStatus.GRADED)
-                 .order_by(Submission.manual_pending == 0, Submission.submitted_at,
-                           Submission.id))
+    statement = (
+        select(Submission)
+        .join(Item, Item.id == Submission.item_id)
+        .where(
+            Item.course_id == course.id,
+            Submission.needs_manual_grade.is_(True),
+            Submission.status == SubmissionStatus.GRADED,
+        )
+        .order_by(Submission.manual_pending == 0, Submission.submitted_at, Submission.id)
+    )
     # The list shows neither notebook nor the cells: leave those (large) values unloaded.
-    return page_of(session, statement, page=page, per_page=per_page, options=(
-        selectinload(Submission.user), selectinload(Submission.item),
-        defer(Submission.notebook), defer(Submission.executed), defer(Submission.result)))
+    return page_of(
+        session,
+        statement,
+        page=page,
+        per_page=per_page,
+        options=(
+            selectinload(Submission.user),
+            selectinload(Submission.item),
+            defer(Submission.notebook),
+            defer(Submission.executed),
+            defer(Submission.result),
+        ),
+    )
 
 
-def grade_cell(session: Session, *, submission: Submission, grade_id: str, score: Decimal,
-               comment: str, by: User) -> ManualGrade:
+def grade_cell(
+    session: Session,
+    *,
+    submission: Submission,
+    grade_id: str,
+    score: Decimal,
+    comment: str,
+    by: User,
+) -> ManualGrade:
     """Record (or change) a person's score and comment for one cell, and recount the
     submission's cells still waiting."""
     # One grader at a time per submission (PostgreSQL), and the cells as stored now: the
@@ -91,8 +117,7 @@ def grade_cell(session: Session, *, submission: Submission, grade_id: str, score
         raise NotGradable(grade_id)
     if score < 0 or score > cell.max_score:
         raise ScoreOutOfRange(cell.max_score)
-    grade = cell.grade or ManualGrade(submission_id=submission.id, grade_id=grade_id,
-                                      score=score)
+    grade = cell.grade or ManualGrade(submission_id=submission.id, grade_id=grade_id, score=score)
     grade.score = score
     grade.comment = comment.strip()
     grade.graded_by_id = by.id

@@ -19,10 +19,12 @@ class ManualGrade(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
     grade_id: Mapped[str] = mapped_column(String(200))
     score: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     comment: Mapped[str] = mapped_column(Text, default="")
     graded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL"), index=True)
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     graded_at: Mapped[datetime] = mapped_column(default=utcnow)

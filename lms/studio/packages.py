@@ -78,8 +78,7 @@ def _entries(archive: zipfile.ZipFile, *, max_files: int, max_bytes: int) -> lis
     total = 0
     infos = archive.infolist()
     if len(infos) > max_files:
-        raise ZipRefused([f"the zip holds {len(infos)} entries; at most {max_files} are "
-                          "allowed"])
+        raise ZipRefused([f"the zip holds {len(infos)} entries; at most {max_files} are allowed"])
     for info in infos:
         name = info.filename
         mode = info.external_attr >> 16
@@ -88,8 +87,7 @@ def _entries(archive: zipfile.ZipFile, *, max_files: int, max_bytes: int) -> lis
             continue
         parts = name.split("/")
         if ".." in parts:
-            messages.append(f"{name}: paths that climb out of the package ('..') are not "
-                            "allowed")
+            messages.append(f"{name}: paths that climb out of the package ('..') are not allowed")
             continue
         if stat.S_ISLNK(mode):
             messages.append(f"{name}: links are not allowed")
@@ -103,8 +101,10 @@ def _entries(archive: zipfile.ZipFile, *, max_files: int, max_bytes: int) -> lis
         rel = posixpath.normpath(name)
         suffix = posixpath.splitext(rel)[1].lower()
         if suffix not in ALLOWED_SUFFIXES or posixpath.basename(rel).startswith("."):
-            messages.append(f"{name}: file type not allowed ({suffix or 'no extension'}); a "
-                            f"package holds only {' '.join(ALLOWED_SUFFIXES)}")
+            messages.append(
+                f"{name}: file type not allowed ({suffix or 'no extension'}); a "
+                f"package holds only {' '.join(ALLOWED_SUFFIXES)}"
+            )
             continue
         total += info.file_size
         files.append(_Entry(info, rel))
@@ -125,12 +125,17 @@ def _package_prefix(entries: list[_Entry]) -> str:
         top = tops.pop()
         if f"{top}/course.toml" in names:
             return f"{top}/"
-    raise ZipRefused(["no course.toml: the zip must hold one package, with course.toml at "
-                      "its top or inside a single folder"])
+    raise ZipRefused(
+        [
+            "no course.toml: the zip must hold one package, with course.toml at "
+            "its top or inside a single folder"
+        ]
+    )
 
 
-def _unpack(archive: zipfile.ZipFile, entries: list[_Entry], prefix: str, root: Path,
-            max_bytes: int) -> None:
+def _unpack(
+    archive: zipfile.ZipFile, entries: list[_Entry], prefix: str, root: Path, max_bytes: int
+) -> None:
     written = 0
     for entry in entries:
         target = root / entry.rel.removeprefix(prefix)
@@ -147,9 +152,15 @@ def _unpack(archive: zipfile.ZipFile, entries: list[_Entry], prefix: str, root: 
             raise ZipRefused([f"{entry.info.filename}: the zip is damaged ({error})"]) from error
 
 
-def import_zip(session: Session, *, data: bytes, user: User,
-               may_edit: Callable[[Course], bool], max_files: int = MAX_FILES,
-               max_bytes: int = MAX_UNPACKED_BYTES) -> Course:
+def import_zip(
+    session: Session,
+    *,
+    data: bytes,
+    user: User,
+    may_edit: Callable[[Course], bool],
+    max_files: int = MAX_FILES,
+    max_bytes: int = MAX_UNPACKED_BYTES,
+) -> Course:
     """Create or update a course from a package zip; the uploader owns a new course.
 
     ``may_edit(course) -> bool`` decides whether an existing course of that slug may be
@@ -175,8 +186,10 @@ def import_zip(session: Session, *, data: bytes, user: User,
             # A savepoint: a package that fails half-way leaves nothing behind.
             with session.begin_nested():
                 course = courses.import_package(
-                    session, package=package, owner=user if existing is None else None)
+                    session, package=package, owner=user if existing is None else None
+                )
         except MissingPrerequisite as error:
-            raise PackageProblems([f"course.toml: prerequisite {error.args[0]!r} is not a "
-                                   "course on this platform"]) from error
+            raise PackageProblems(
+                [f"course.toml: prerequisite {error.args[0]!r} is not a course on this platform"]
+            ) from error
     return course

@@ -72,8 +72,9 @@ class PackageInvalid(Exception):
 
 def is_staff(user: Any) -> bool:
     """Whether ``user`` may use the studio at all (instructor or admin)."""
-    return bool(getattr(user, "is_authenticated", False)
-                and user.has_any_role(Role.INSTRUCTOR, Role.ADMIN))
+    return bool(
+        getattr(user, "is_authenticated", False) and user.has_any_role(Role.INSTRUCTOR, Role.ADMIN)
+    )
 
 
 def may_edit(session: Session, *, user: Any, course: Course) -> bool:
@@ -98,8 +99,7 @@ def my_courses(session: Session, *, user: User) -> list[Course]:
     """Courses ``user`` owns or co-instructs (every course for an admin), by slug."""
     statement = select(Course).order_by(Course.slug)
     if not user.has_role(Role.ADMIN):
-        taught = select(course_instructor.c.course_id).where(
-            course_instructor.c.user_id == user.id)
+        taught = select(course_instructor.c.course_id).where(course_instructor.c.user_id == user.id)
         statement = statement.where((Course.owner_id == user.id) | Course.id.in_(taught))
     return list(session.scalars(statement))
 
@@ -119,13 +119,13 @@ class CourseFields:
     summary: dict[str, str]
 
 
-def _texts(texts: dict[str, str], languages: list[str],
-           kept: dict[str, str] | None = None) -> dict[str, str]:
+def _texts(
+    texts: dict[str, str], languages: list[str], kept: dict[str, str] | None = None
+) -> dict[str, str]:
     """The form's ``texts`` in ``languages``; ``kept`` texts in other languages stay (a
     language ticked again brings its texts back)."""
     others = {lang: text for lang, text in (kept or {}).items() if lang not in languages}
-    return others | {lang: texts[lang].strip() for lang in languages
-                     if texts.get(lang, "").strip()}
+    return others | {lang: texts[lang].strip() for lang in languages if texts.get(lang, "").strip()}
 
 
 def create_course(session: Session, *, owner: User, fields: CourseFields) -> Course:
@@ -135,8 +135,9 @@ def create_course(session: Session, *, owner: User, fields: CourseFields) -> Cou
     course = Course(slug=fields.slug, owner_id=owner.id, published=False)
     _apply(course, fields)
     first = fields.languages[0]
-    course.modules.append(Module(key="module-1", position=0,
-                                 title={first: fields.title.get(first, fields.slug)}))
+    course.modules.append(
+        Module(key="module-1", position=0, title={first: fields.title.get(first, fields.slug)})
+    )
     session.add(course)
     session.flush()
     return course
@@ -184,8 +185,11 @@ def add_co_instructor(session: Session, *, course: Course, email: str) -> User:
 
 def remove_co_instructor(session: Session, *, course: Course, user_id: int) -> None:
     """Take a co-instructor off ``course``."""
-    session.execute(delete(course_instructor).where(
-        course_instructor.c.course_id == course.id, course_instructor.c.user_id == user_id))
+    session.execute(
+        delete(course_instructor).where(
+            course_instructor.c.course_id == course.id, course_instructor.c.user_id == user_id
+        )
+    )
     session.flush()
 
 
@@ -259,18 +263,28 @@ def move_module(session: Session, *, module: Module, step: int) -> None:
     session.flush()
 
 
-def add_item(session: Session, *, module: Module, key: str, kind: str,
-             title: dict[str, str], required: bool) -> Item:
+def add_item(
+    session: Session, *, module: Module, key: str, kind: str, title: dict[str, str], required: bool
+) -> Item:
     """A new item at the end of ``module``; its id (``key``) never changes afterwards.
 
     In a published course it starts hidden from learners (inactive), since it is still empty;
     ``restore_item`` shows it once it is ready."""
     course = module.course
-    if session.scalar(select(Item.id).where(Item.course_id == course.id,
-                                            Item.key == key)) is not None:
+    if (
+        session.scalar(select(Item.id).where(Item.course_id == course.id, Item.key == key))
+        is not None
+    ):
         raise KeyTaken(key)
-    item = Item(course_id=course.id, key=key, kind=ItemKind(kind), title=title,
-                required=required, position=10**6, active=not course.published)
+    item = Item(
+        course_id=course.id,
+        key=key,
+        kind=ItemKind(kind),
+        title=title,
+        required=required,
+        position=10**6,
+        active=not course.published,
+    )
     if item.kind == ItemKind.LESSON:
         item.lesson = Lesson(body={})
     elif item.kind == ItemKind.QUIZ:

@@ -20,14 +20,16 @@ from tests.conftest import PASSWORD
 EN = {"Accept-Language": "en"}
 
 
-def test_delete_erases_user_and_person_and_keeps_the_completion(client, session, make_user,
-                                                                login) -> None:
+def test_delete_erases_user_and_person_and_keeps_the_completion(
+    client, session, make_user, login
+) -> None:
     user = make_user(roles=["instructor"], iin_hash=secrets.token_hex(32))
     user_id, person_key = user.id, user.person_key
     course = make_course(session, f"delete-{person_key[:8]}")
     session.add(Enrollment(user_id=user_id, course_id=course.id, language="kk"))
-    fact = stats.record_completion(session, user=user, course=course, language="kk",
-                                   at=datetime(2026, 2, 2, 9, tzinfo=UTC))
+    fact = stats.record_completion(
+        session, user=user, course=course, language="kk", at=datetime(2026, 2, 2, 9, tzinfo=UTC)
+    )
     certificate = certificates.issue(session, completion=fact)
     login(user)
     response = client.post("/profile/delete", data={"del-password": PASSWORD}, headers=EN)
@@ -44,12 +46,14 @@ def test_delete_erases_user_and_person_and_keeps_the_completion(client, session,
     assert (kept.region, kept.sector, kept.age_band) == ("KZ-75", "J", "35-44")
     # Logged out, and the account cannot come back.
     assert client.get("/profile").status_code == 302
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}
-                       ).status_code == 400
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    )
 
 
-def test_delete_keeps_the_person_while_another_account_uses_it(client, session, make_user,
-                                                               login) -> None:
+def test_delete_keeps_the_person_while_another_account_uses_it(
+    client, session, make_user, login
+) -> None:
     first = make_user()
     second = make_user()
     shared = secrets.token_hex(32)
@@ -66,8 +70,7 @@ def test_delete_keeps_the_person_while_another_account_uses_it(client, session, 
 def test_wrong_password_deletes_nothing(client, session, make_user, login) -> None:
     user = make_user()
     login(user)
-    response = client.post("/profile/delete", data={"del-password": "not it at all"},
-                           headers=EN)
+    response = client.post("/profile/delete", data={"del-password": "not it at all"}, headers=EN)
     assert response.status_code == 400
     assert "Nothing was deleted." in " ".join(field_errors(response.get_data(as_text=True)))
     session.expire_all()

@@ -29,8 +29,11 @@ def test_logout_needs_post(client, make_user, login) -> None:
 @pytest.mark.parametrize("case", ["wrong password", "unknown e-mail"])
 def test_failure_message_does_not_say_which_part_was_wrong(client, make_user, case) -> None:
     user = make_user()
-    data = {"email": user.email, "password": "not the password"} if case == "wrong password" \
+    data = (
+        {"email": user.email, "password": "not the password"}
+        if case == "wrong password"
         else {"email": "nobody-here@example.kz", "password": PASSWORD}
+    )
     response = client.post("/login", data=data, headers=EN)
     assert response.status_code == 400
     assert "The e-mail address or the password is not right." in response.get_data(as_text=True)
@@ -48,16 +51,20 @@ def test_synthetic_account_and_empty_password_hash_can_never_log_in(client, make
     assert client.get("/profile").status_code == 302
 
 
-@pytest.mark.parametrize(("target", "expected"), [
-    ("/profile", "/profile"),
-    ("https://evil.example/steal", None),
-    ("//evil.example/steal", None),
-    ("javascript:alert(1)", None),
-])
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/profile", "/profile"),
+        ("https://evil.example/steal", None),
+        ("//evil.example/steal", None),
+        ("javascript:alert(1)", None),
+    ],
+)
 def test_next_is_honoured_only_for_local_paths(client, make_user, target, expected) -> None:
     user = make_user()
-    response = client.post(f"/login?next={target}",
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        f"/login?next={target}", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     if expected:
@@ -74,15 +81,19 @@ def test_anonymous_visitor_is_sent_to_login_and_back(client, make_user) -> None:
     page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
     assert 'name="next" type="hidden" value="/profile"' in page
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "next": "/profile"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "next": "/profile"}
+    )
     assert response.headers["Location"] == "/profile"
 
 
 def test_login_switches_the_ui_to_the_users_language(client, make_user) -> None:
     user = make_user(locale="ru")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
     assert "oqu_lang=ru" in response.headers.get("Set-Cookie", "")
     html = client.get("/profile", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="ru">' in html and "Выйти" in html

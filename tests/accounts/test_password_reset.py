@@ -24,8 +24,9 @@ def ask_for_reset(client, email: str) -> str:
     return client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
 
 
-def test_reset_end_to_end_with_the_link_from_the_logged_mail(client, session, make_user,
-                                                             caplog) -> None:
+def test_reset_end_to_end_with_the_link_from_the_logged_mail(
+    client, session, make_user, caplog
+) -> None:
     user = make_user(locale="ru")
     caplog.set_level(logging.INFO, logger="lms.mail")
     ask_for_reset(client, user.email.upper())
@@ -38,19 +39,27 @@ def test_reset_end_to_end_with_the_link_from_the_logged_mail(client, session, ma
     assert client.get(path).status_code == 200
     response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}
-                       ).status_code == 400
-    assert client.post("/login", data={"email": user.email, "password": NEW_PASSWORD}
-                       ).status_code == 302
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    )
+    assert (
+        client.post("/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
     client.post("/logout")
     # The link is single-use: once the password changed it no longer works.
-    reused = client.post(path, data={"password": "yet another password!",
-                                     "confirm": "yet another password!"}, headers=EN)
+    reused = client.post(
+        path,
+        data={"password": "yet another password!", "confirm": "yet another password!"},
+        headers=EN,
+    )
     assert reused.status_code == 400
     # The language cookie set at login outlives the session: the page is in Russian.
     assert "уже использована" in reused.get_data(as_text=True)
-    assert client.post("/login", data={"email": user.email, "password": NEW_PASSWORD}
-                       ).status_code == 302
+    assert (
+        client.post("/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_unknown_address_gets_the_same_answer_and_no_mail(client, caplog) -> None:
@@ -76,17 +85,27 @@ def test_synthetic_accounts_get_no_link(client, make_user, caplog) -> None:
 def test_forged_and_expired_tokens_are_refused(client, session, app, make_user) -> None:
     user = make_user()
     token = services.reset_token(user, secret=app.config["SECRET_KEY"])
-    assert services.user_for_reset_token(session, token=token,
-                                         secret=app.config["SECRET_KEY"]) is user
+    assert (
+        services.user_for_reset_token(session, token=token, secret=app.config["SECRET_KEY"]) is user
+    )
     assert services.user_for_reset_token(session, token=token, secret="another key") is None
-    assert services.user_for_reset_token(session, token=token,
-                                         secret=app.config["SECRET_KEY"], max_age=-1) is None
+    assert (
+        services.user_for_reset_token(
+            session, token=token, secret=app.config["SECRET_KEY"], max_age=-1
+        )
+        is None
+    )
     assert client.get("/password/reset/" + token[:-3] + "abc").status_code == 400
 
 
 def test_with_mail_host_the_message_goes_through_smtp(app, client, make_user) -> None:
-    app.config.update(MAIL_HOST="smtp.example.kz", MAIL_PORT=587, MAIL_USE_TLS=True,
-                      MAIL_USERNAME="oqu", MAIL_PASSWORD="smtp-secret")
+    app.config.update(
+        MAIL_HOST="smtp.example.kz",
+        MAIL_PORT=587,
+        MAIL_USE_TLS=True,
+        MAIL_USERNAME="oqu",
+        MAIL_PASSWORD="smtp-secret",
+    )
     user = make_user()
     with mock.patch("smtplib.SMTP") as smtp_class:
         response = client.post("/password/forgot", data={"email": user.email})

@@ -56,44 +56,60 @@ def test_registration_page_lists_regions_sectors_and_consent_in_ui_language(clie
     assert sectors.count("<option") == 22
     assert "Согласие на обработку персональных данных" in html
     assert "2026-01" in html, "the version of the consent text is shown"
-    for field in ("email", "password", "confirm", "full_name", "region", "sector",
-                  "birth_year", "locale", "iin", "consent"):
+    for field in (
+        "email",
+        "password",
+        "confirm",
+        "full_name",
+        "region",
+        "sector",
+        "birth_year",
+        "locale",
+        "iin",
+        "consent",
+    ):
         assert f'for="{field}"' in html, f"{field} has a label"
 
 
 def test_duplicate_email_is_refused_whatever_the_case(client, session, make_user) -> None:
     taken = make_user()
     before = count_users(session)
-    response = client.post("/register", data=registration(email=taken.email.upper()),
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/register", data=registration(email=taken.email.upper()), headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 400
     assert "already registered" in response.get_data(as_text=True)
     assert count_users(session) == before
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"iin": wrong_check_digit(valid_iin("90010130012"))}, "check digit does not match"),
-    ({"iin": "12345"}, "exactly 12 digits"),
-    ({"region": "KZ-99"}, "choose a region from the list"),
-    ({"sector": "Z"}, "choose a sector from the list"),
-    ({"sex": "other"}, "choose one of the options"),
-    ({"locale": "de"}, "choose a language from the list"),
-    ({"full_name": "Ә" * 201}, "at most 200 characters"),
-    ({"full_name": "   "}, "This field is required."),
-    ({"birth_year": str(date.today().year - 13)}, "at least 14 years old"),
-    ({"birth_year": str(date.today().year + 1)}, "cannot be in the future"),
-    ({"birth_year": "1899"}, "from 1900 on"),
-    ({"birth_year": "nineteen"}, "four digits"),
-    ({"consent": None}, "needs your consent"),
-    ({"password": "short", "confirm": "short"}, "at least 10 characters"),
-    ({"confirm": "something else entirely"}, "do not match"),
-    ({"email": "not-an-address"}, "valid e-mail address"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"iin": wrong_check_digit(valid_iin("90010130012"))}, "check digit does not match"),
+        ({"iin": "12345"}, "exactly 12 digits"),
+        ({"region": "KZ-99"}, "choose a region from the list"),
+        ({"sector": "Z"}, "choose a sector from the list"),
+        ({"sex": "other"}, "choose one of the options"),
+        ({"locale": "de"}, "choose a language from the list"),
+        ({"full_name": "Ә" * 201}, "at most 200 characters"),
+        ({"full_name": "   "}, "This field is required."),
+        ({"birth_year": str(date.today().year - 13)}, "at least 14 years old"),
+        ({"birth_year": str(date.today().year + 1)}, "cannot be in the future"),
+        ({"birth_year": "1899"}, "from 1900 on"),
+        ({"birth_year": "nineteen"}, "four digits"),
+        ({"consent": None}, "needs your consent"),
+        ({"password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"confirm": "something else entirely"}, "do not match"),
+        ({"email": "not-an-address"}, "valid e-mail address"),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
-        client, session, changes, message) -> None:
+    client, session, changes, message
+) -> None:
     before = count_users(session)
-    response = client.post("/register", data=registration(**changes),
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/register", data=registration(**changes), headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert any(message in error for error in field_errors(html)), field_errors(html)
@@ -102,8 +118,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
 
 
 def test_fourteen_years_before_this_year_is_accepted(client, session) -> None:
-    response = client.post("/register", data=registration(
-        birth_year=str(date.today().year - 14)))
+    response = client.post("/register", data=registration(birth_year=str(date.today().year - 14)))
     assert response.status_code == 302, field_errors(response.get_data(as_text=True))
 
 
@@ -138,8 +153,11 @@ def test_iin_hash_key_setting_is_used(app_settings, request, session) -> None:
     iin = random_iin()
     client = app.test_client()
     assert client.post("/register", data=registration(iin=iin)).status_code == 302
-    person = session.scalar(select(Person).where(
-        Person.iin_hash == services.iin_digest(iin, key=b"operator-chosen-key")))
+    person = session.scalar(
+        select(Person).where(
+            Person.iin_hash == services.iin_digest(iin, key=b"operator-chosen-key")
+        )
+    )
     assert person is not None
 
 
@@ -149,11 +167,17 @@ def test_same_iin_joins_second_account_to_the_same_person(client, session, app) 
     assert client.post("/register", data=first).status_code == 302
     client.post("/logout")
     assert client.post("/register", data=second).status_code == 302
-    accounts = [session.scalar(select(User).where(User.email == d["email"].lower()))
-                for d in (first, second)]
+    accounts = [
+        session.scalar(select(User).where(User.email == d["email"].lower()))
+        for d in (first, second)
+    ]
     assert accounts[0].person_key == accounts[1].person_key
-    assert session.scalar(select(func.count()).select_from(Person).where(
-        Person.key == accounts[0].person_key)) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Person).where(Person.key == accounts[0].person_key)
+        )
+        == 1
+    )
 
 
 def test_logged_in_visitor_is_sent_away_from_registration(client, make_user, login) -> None:
@@ -170,13 +194,27 @@ def test_consent_text_is_shown_in_the_ui_language(client) -> None:
 
 def test_service_refuses_values_a_tampered_form_could_send(session) -> None:
     before = count_users(session)
-    good = services.Profile(full_name="Асель", region="KZ-75", sector="none",
-                            birth_year=1990, sex=Sex.FEMALE, locale="ru")
-    for bad in (dict(region="KZ-00"), dict(sector="Z"), dict(birth_year=date.today().year),
-                dict(locale="de"), dict(full_name="x" * 201)):
+    good = services.Profile(
+        full_name="Асель",
+        region="KZ-75",
+        sector="none",
+        birth_year=1990,
+        sex=Sex.FEMALE,
+        locale="ru",
+    )
+    for bad in (
+        dict(region="KZ-00"),
+        dict(sector="Z"),
+        dict(birth_year=date.today().year),
+        dict(locale="de"),
+        dict(full_name="x" * 201),
+    ):
         with pytest.raises(services.InvalidProfile):
-            services.register(session, email=f"svc-{random_iin()}@example.kz",
-                              password="long enough password",
-                              profile=services.Profile(**{**good.__dict__, **bad}),
-                              consent_version="2026-01")
+            services.register(
+                session,
+                email=f"svc-{random_iin()}@example.kz",
+                password="long enough password",
+                profile=services.Profile(**{**good.__dict__, **bad}),
+                consent_version="2026-01",
+            )
     assert count_users(session) == before

@@ -17,20 +17,35 @@ def run(app, *args: str, input: str | None = None):
 
 def test_create_admin_from_stdin_makes_an_admin_who_can_log_in(app, client, session) -> None:
     email = "First.Admin@Oqu.example.kz"
-    result = run(app, "create-admin", "--email", email, "--password-stdin",
-                 "--name", "Бірінші әкімші", input="admin password 123\n")
+    result = run(
+        app,
+        "create-admin",
+        "--email",
+        email,
+        "--password-stdin",
+        "--name",
+        "Бірінші әкімші",
+        input="admin password 123\n",
+    )
     assert result.exit_code == 0, result.output
     admin = session.scalar(select(User).where(User.email == email.lower()))
     assert admin is not None and admin.has_role("admin")
     assert (admin.full_name, admin.region, admin.sector) == ("Бірінші әкімші", "KZ-71", "none")
-    assert client.post("/login", data={"email": email, "password": "admin password 123"}
-                       ).status_code == 302
+    assert (
+        client.post("/login", data={"email": email, "password": "admin password 123"}).status_code
+        == 302
+    )
     assert client.get("/admin/users").status_code == 200
 
 
 def test_create_admin_prompts_twice_when_no_stdin_flag(app, session) -> None:
-    result = run(app, "create-admin", "--email", "prompted.admin@example.kz",
-                 input="admin password 123\nadmin password 123\n")
+    result = run(
+        app,
+        "create-admin",
+        "--email",
+        "prompted.admin@example.kz",
+        input="admin password 123\nadmin password 123\n",
+    )
     assert result.exit_code == 0, result.output
     assert "admin password 123" not in result.output, "the password is not echoed"
     assert session.scalar(select(User).where(User.email == "prompted.admin@example.kz"))
@@ -38,16 +53,23 @@ def test_create_admin_prompts_twice_when_no_stdin_flag(app, session) -> None:
 
 def test_create_admin_fails_clearly_on_an_existing_email(app, make_user) -> None:
     user = make_user()
-    result = run(app, "create-admin", "--email", user.email.upper(), "--password-stdin",
-                 input="admin password 123\n")
+    result = run(
+        app,
+        "create-admin",
+        "--email",
+        user.email.upper(),
+        "--password-stdin",
+        input="admin password 123\n",
+    )
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert not user.has_role("admin")
 
 
 def test_create_admin_refuses_a_short_password(app, session) -> None:
-    result = run(app, "create-admin", "--email", "short.pw@example.kz", "--password-stdin",
-                 input="short\n")
+    result = run(
+        app, "create-admin", "--email", "short.pw@example.kz", "--password-stdin", input="short\n"
+    )
     assert result.exit_code == 1 and "at least 10" in result.output
     assert session.scalar(select(User).where(User.email == "short.pw@example.kz")) is None
 
@@ -64,12 +86,15 @@ def test_grant_and_revoke(app, session, make_user) -> None:
     assert not user.has_role("instructor") and user.roles == {"learner"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("grant", "overlord", "{email}"), "unknown role"),
-    (("revoke", "overlord", "{email}"), "unknown role"),
-    (("grant", "analyst", "nobody@example.kz"), "no account"),
-    (("revoke", "analyst", "nobody@example.kz"), "no account"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("grant", "overlord", "{email}"), "unknown role"),
+        (("revoke", "overlord", "{email}"), "unknown role"),
+        (("grant", "analyst", "nobody@example.kz"), "no account"),
+        (("revoke", "analyst", "nobody@example.kz"), "no account"),
+    ],
+)
 def test_unknown_role_or_email_is_a_clear_error(app, make_user, args, message) -> None:
     user = make_user()
     result = run(app, *(a.format(email=user.email) for a in args))
@@ -78,13 +103,13 @@ def test_unknown_role_or_email_is_a_clear_error(app, make_user, args, message) -
 
 
 @pytest.mark.parametrize("roles", [[], ["instructor"], ["analyst"]])
-def test_admin_users_page_is_forbidden_to_everyone_else(client, make_user, login,
-                                                        roles) -> None:
+def test_admin_users_page_is_forbidden_to_everyone_else(client, make_user, login, roles) -> None:
     login(make_user(roles=roles))
     assert client.get("/admin/users").status_code == 403
     other = make_user()
-    response = client.post(f"/admin/users/{other.id}/roles",
-                           data={"role": "admin", "action": "grant"})
+    response = client.post(
+        f"/admin/users/{other.id}/roles", data={"role": "admin", "action": "grant"}
+    )
     assert response.status_code == 403
     assert not other.has_role("admin")
 
@@ -101,14 +126,15 @@ def test_admin_searches_and_grants_and_revokes(client, session, make_user, login
     html = client.get("/admin/users?q=NEEDLE.in").get_data(as_text=True)
     assert target.email in html and admin.email not in html
     assert "&lt;i&gt;Needle&lt;/i&gt;" in html
-    response = client.post(f"/admin/users/{target.id}/roles",
-                           data={"role": "analyst", "action": "grant"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/admin/users/{target.id}/roles",
+        data={"role": "analyst", "action": "grant"},
+        follow_redirects=True,
+    )
     assert "now has the role Analyst" in response.get_data(as_text=True)
     session.refresh(target)
     assert target.has_role("analyst")
-    client.post(f"/admin/users/{target.id}/roles", data={"role": "analyst",
-                                                         "action": "revoke"})
+    client.post(f"/admin/users/{target.id}/roles", data={"role": "analyst", "action": "revoke"})
     session.refresh(target)
     assert not target.has_role("analyst")
     # Tampered values change nothing.

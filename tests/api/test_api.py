@@ -43,14 +43,24 @@ def token(session, analyst):
 
 @pytest.fixture
 def facts(session, make_user):
-    course = Course(slug="ai-basics", tier=Tier.SPECIALIST, languages=["kk", "ru", "en"],
-                    sectors=[], title={"en": "AI basics", "ru": "Основы ИИ", "kk": "ЖИ негіздері"},
-                    summary={"en": "x"}, published=True)
+    course = Course(
+        slug="ai-basics",
+        tier=Tier.SPECIALIST,
+        languages=["kk", "ru", "en"],
+        sectors=[],
+        title={"en": "AI basics", "ru": "Основы ИИ", "kk": "ЖИ негіздері"},
+        summary={"en": "x"},
+        published=True,
+    )
     session.add(course)
     session.flush()
     users = [make_user(full_name="Дәурен Ахметов", birth_year=1979) for _ in range(3)]
-    return [stats.record_completion(session, user=u, course=course, language="ru",
-                                    at=datetime(2026, 2, 1, 9, tzinfo=UTC)) for u in users]
+    return [
+        stats.record_completion(
+            session, user=u, course=course, language="ru", at=datetime(2026, 2, 1, 9, tzinfo=UTC)
+        )
+        for u in users
+    ]
 
 
 def auth(token: str) -> dict[str, str]:
@@ -68,8 +78,9 @@ def test_progress(client, token, facts):
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic abc", "Bearer "])
 def test_missing_or_wrong_token_is_401(client, facts, header):
-    response = client.get("/api/v1/stats/progress",
-                          headers={"Authorization": header} if header else {})
+    response = client.get(
+        "/api/v1/stats/progress", headers={"Authorization": header} if header else {}
+    )
     assert response.status_code == 401 and response.json["error"]
     check(response, "/stats/progress")
 
@@ -104,11 +115,13 @@ def test_tokens_are_stored_only_as_hashes(session, analyst, token):
     assert len(row.prefix) < len(token) // 4
 
 
-@pytest.mark.parametrize("dimension", ["region", "tier", "sector", "sex", "age_band", "course",
-                                       "language"])
+@pytest.mark.parametrize(
+    "dimension", ["region", "tier", "sector", "sex", "age_band", "course", "language"]
+)
 def test_breakdowns(client, token, facts, dimension):
-    response = client.get(f"/api/v1/stats/breakdowns/{dimension}?period=2026-02",
-                          headers=auth(token))
+    response = client.get(
+        f"/api/v1/stats/breakdowns/{dimension}?period=2026-02", headers=auth(token)
+    )
     assert response.status_code == 200
     check(response, "/stats/breakdowns/{dimension}")
     assert sum(r["completions"] for r in response.json["rows"]) == 3
@@ -132,18 +145,23 @@ def test_unknown_region_is_a_400_not_zeros(client, token, facts):
     check(good, "/stats/breakdowns/{dimension}")
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("get", "/api/v1/no/such/path", 404),
-    ("get", "/api/v2/stats/progress", 404),
-    ("get", "/api/v1/stats/exports/region", 404),
-    ("post", "/api/v1/stats/progress", 405),
-    ("delete", "/api/v1/stats/xapi", 405),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/v1/no/such/path", 404),
+        ("get", "/api/v2/stats/progress", 404),
+        ("get", "/api/v1/stats/exports/region", 404),
+        ("post", "/api/v1/stats/progress", 405),
+        ("delete", "/api/v1/stats/xapi", 405),
+    ],
+)
 def test_unknown_api_paths_and_methods_answer_json(client, token, method, path, status):
     response = getattr(client, method)(path, headers=auth(token))
     assert response.status_code == status and response.mimetype == "application/json"
-    schema = {**SPEC["components"]["responses"][str(status)]["content"]["application/json"][
-        "schema"], "components": SPEC["components"]}
+    schema = {
+        **SPEC["components"]["responses"][str(status)]["content"]["application/json"]["schema"],
+        "components": SPEC["components"],
+    }
     jsonschema.validate(response.json, schema)
     assert response.json["status"] == status
     if status == 405:
@@ -170,29 +188,72 @@ XAPI_SCHEMA = {
     "type": "object",
     "required": ["id", "actor", "verb", "object", "timestamp", "version"],
     "properties": {
-        "id": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-"
-                                            "[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},
+        "id": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        },
         "version": {"const": "1.0.3"},
-        "actor": {"type": "object", "required": ["objectType", "account"],
-                  "properties": {"objectType": {"const": "Agent"},
-                                 "account": {"type": "object", "required": ["homePage", "name"],
-                                             "properties": {"homePage": {"type": "string",
-                                                                         "pattern": "^https?://"},
-                                                            "name": {"type": "string"}},
-                                             "additionalProperties": False}},
-                  "not": {"anyOf": [{"required": ["mbox"]}, {"required": ["name"]},
-                                    {"required": ["mbox_sha1sum"]}, {"required": ["openid"]}]}},
-        "verb": {"type": "object", "required": ["id", "display"], "properties": {
-            "id": {"const": "http://adlnet.gov/expapi/verbs/completed"},
-            "display": {"type": "object", "minProperties": 1, "additionalProperties": {
-                "type": "string"}, "propertyNames": {"pattern": "^[a-z]{2}(-[A-Z]{2})?$"}}}},
-        "object": {"type": "object", "required": ["id", "objectType"], "properties": {
-            "objectType": {"const": "Activity"}, "id": {"type": "string", "pattern": "^https?://"},
-            "definition": {"type": "object", "properties": {"name": {
-                "type": "object", "propertyNames": {"pattern": "^[a-z]{2}(-[A-Z]{2})?$"}}}}}},
+        "actor": {
+            "type": "object",
+            "required": ["objectType", "account"],
+            "properties": {
+                "objectType": {"const": "Agent"},
+                "account": {
+                    "type": "object",
+                    "required": ["homePage", "name"],
+                    "properties": {
+                        "homePage": {"type": "string", "pattern": "^https?://"},
+                        "name": {"type": "string"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            "not": {
+                "anyOf": [
+                    {"required": ["mbox"]},
+                    {"required": ["name"]},
+                    {"required": ["mbox_sha1sum"]},
+                    {"required": ["openid"]},
+                ]
+            },
+        },
+        "verb": {
+            "type": "object",
+            "required": ["id", "display"],
+            "properties": {
+                "id": {"const": "http://adlnet.gov/expapi/verbs/completed"},
+                "display": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"type": "string"},
+                    "propertyNames": {"pattern": "^[a-z]{2}(-[A-Z]{2})?$"},
+                },
+            },
+        },
+        "object": {
+            "type": "object",
+            "required": ["id", "objectType"],
+            "properties": {
+                "objectType": {"const": "Activity"},
+                "id": {"type": "string", "pattern": "^https?://"},
+                "definition": {
+                    "type": "object",
+                    "properties": {
+                        "name": {
+                            "type": "object",
+                            "propertyNames": {"pattern": "^[a-z]{2}(-[A-Z]{2})?$"},
+                        }
+                    },
+                },
+            },
+        },
         "timestamp": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"},
-        "context": {"type": "object", "properties": {"extensions": {
-            "type": "object", "propertyNames": {"pattern": "^https?://"}}}},
+        "context": {
+            "type": "object",
+            "properties": {
+                "extensions": {"type": "object", "propertyNames": {"pattern": "^https?://"}}
+            },
+        },
     },
 }
 
@@ -204,14 +265,24 @@ VOIDING_SCHEMA = {
         "id": XAPI_SCHEMA["properties"]["id"],
         "version": {"const": "1.0.3"},
         "actor": XAPI_SCHEMA["properties"]["actor"],
-        "verb": {"type": "object", "required": ["id"], "properties": {
-            "id": {"const": "http://adlnet.gov/expapi/verbs/voided"},
-            "display": XAPI_SCHEMA["properties"]["verb"]["properties"]["display"]}},
+        "verb": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"const": "http://adlnet.gov/expapi/verbs/voided"},
+                "display": XAPI_SCHEMA["properties"]["verb"]["properties"]["display"],
+            },
+        },
         # xAPI 1.0.3, 2.3.2: the object of a voiding statement is a StatementRef.
-        "object": {"type": "object", "required": ["objectType", "id"],
-                   "additionalProperties": False, "properties": {
-                       "objectType": {"const": "StatementRef"},
-                       "id": XAPI_SCHEMA["properties"]["id"]}},
+        "object": {
+            "type": "object",
+            "required": ["objectType", "id"],
+            "additionalProperties": False,
+            "properties": {
+                "objectType": {"const": "StatementRef"},
+                "id": XAPI_SCHEMA["properties"]["id"],
+            },
+        },
         "timestamp": XAPI_SCHEMA["properties"]["timestamp"],
     },
 }
@@ -255,21 +326,21 @@ def test_xapi_pages_by_cursor_and_skips_annulled(client, session, token, facts):
     assert len(rest["statements"]) == 1 and rest["more"] == ""
 
 
-def test_xapi_statement_keeps_its_actor_after_accounts_are_merged(
-        client, session, token, facts):
-    before = {s["id"]: s for s in client.get("/api/v1/stats/xapi",
-                                            headers=auth(token)).json["statements"]}
+def test_xapi_statement_keeps_its_actor_after_accounts_are_merged(client, session, token, facts):
+    before = {
+        s["id"]: s for s in client.get("/api/v1/stats/xapi", headers=auth(token)).json["statements"]
+    }
     keep, drop = (session.get(User, f.user_id) for f in facts[:2])
     merge_accounts(session, keep=keep, drop=drop)
-    after = {s["id"]: s for s in client.get("/api/v1/stats/xapi",
-                                           headers=auth(token)).json["statements"]}
+    after = {
+        s["id"]: s for s in client.get("/api/v1/stats/xapi", headers=auth(token)).json["statements"]
+    }
     assert after.keys() == before.keys()
     for statement_id, statement in after.items():
         assert statement == before[statement_id]
 
 
-def test_xapi_annulment_is_voided_for_readers_paging_with_since(
-        client, session, token, facts):
+def test_xapi_annulment_is_voided_for_readers_paging_with_since(client, session, token, facts):
     first = client.get("/api/v1/stats/xapi?limit=3", headers=auth(token))
     page = first.json
     assert len(page["statements"]) == 3 and page["more"]
@@ -285,13 +356,15 @@ def test_xapi_annulment_is_voided_for_readers_paging_with_since(
     assert voids[0]["object"] == {"objectType": "StatementRef", "id": original}
     # Following ``more`` afterwards does not void it again.
     if response.json["more"]:
-        again = client.get("/api/v1" + response.json["more"].split("/api/v1", 1)[1],
-                           headers=auth(token)).json["statements"]
+        again = client.get(
+            "/api/v1" + response.json["more"].split("/api/v1", 1)[1], headers=auth(token)
+        ).json["statements"]
         assert again == []
     nxt = re.search(r"[?&]since=(\d+)", page["more"]).group(1)
     voided = re.search(r"voided_since=(\d+)", page["more"]).group(1)
-    later = client.get(f"/api/v1/stats/xapi?since={nxt}&voided_since={voided}",
-                       headers=auth(token)).json
+    later = client.get(
+        f"/api/v1/stats/xapi?since={nxt}&voided_since={voided}", headers=auth(token)
+    ).json
     assert [s["object"]["id"] for s in later["statements"]] == [original]
     fresh = client.get("/api/v1/stats/xapi", headers=auth(token)).json["statements"]
     assert original not in [s["id"] for s in fresh] and len(fresh) == 2
@@ -320,9 +393,12 @@ def test_xapi_rejects_a_bad_limit(client, token):
 def test_openapi_document_is_served(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200 and response.json["openapi"].startswith("3.")
-    assert set(response.json["paths"]) >= {"/stats/progress", "/stats/xapi",
-                                           "/stats/breakdowns/{dimension}",
-                                           "/stats/exports/{dimension}.{format}"}
+    assert set(response.json["paths"]) >= {
+        "/stats/progress",
+        "/stats/xapi",
+        "/stats/breakdowns/{dimension}",
+        "/stats/exports/{dimension}.{format}",
+    }
 
 
 def test_rate_limit_per_token(app_settings, request, session, analyst, token):
@@ -340,10 +416,12 @@ def test_rate_limit_per_token(app_settings, request, session, analyst, token):
 def test_rate_limit_is_shared_by_all_routes_of_a_token(app_settings, request, token, facts):
     app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute")
     client = request.getfixturevalue("client")
-    codes = [client.get("/api/v1/stats/progress", headers=auth(token)).status_code,
-             client.get("/api/v1/stats/breakdowns/region", headers=auth(token)).status_code,
-             client.get("/api/v1/stats/xapi", headers=auth(token)).status_code,
-             client.get("/api/v1/stats/breakdowns/sex", headers=auth(token)).status_code]
+    codes = [
+        client.get("/api/v1/stats/progress", headers=auth(token)).status_code,
+        client.get("/api/v1/stats/breakdowns/region", headers=auth(token)).status_code,
+        client.get("/api/v1/stats/xapi", headers=auth(token)).status_code,
+        client.get("/api/v1/stats/breakdowns/sex", headers=auth(token)).status_code,
+    ]
     assert codes == [200, 200, 429, 429]
 
 

@@ -27,9 +27,12 @@ def test_guessing_tokens_is_rate_limited(app_settings, request) -> None:
     """A wrong token is limited by the address it comes from, not by a bucket of its own."""
     app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute")
     client = request.getfixturevalue("client")
-    codes = [client.get("/api/v1/stats/progress",
-                        headers=auth(f"oqu_guess_{uuid.uuid4().hex}")).status_code
-             for _ in range(5)]
+    codes = [
+        client.get(
+            "/api/v1/stats/progress", headers=auth(f"oqu_guess_{uuid.uuid4().hex}")
+        ).status_code
+        for _ in range(5)
+    ]
     assert 429 in codes, codes
 
 

@@ -37,10 +37,22 @@ VISIBLE_MARK = "visible-test-ran"
 HIDDEN_MARK = "HIDDEN-SECRET-7731"
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: int | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked,
-                            "schema_version": 3, "solution": solution, "task": False}
+def _meta(
+    grade_id: str,
+    *,
+    grade: bool = False,
+    solution: bool = False,
+    locked: bool = False,
+    points: int | None = None,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -48,18 +60,29 @@ def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked:
 
 def source_notebook() -> nbformat.NotebookNode:
     """An nbgrader source: one answer, a visible test (1 point), a hidden test (2 points)."""
-    return new_notebook(cells=[
-        new_markdown_cell("# Adding numbers\n\nWrite `add(a, b)`.",
-                          metadata=_meta("intro", locked=True)),
-        new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n"
-                      "    ### END SOLUTION", metadata=_meta("answer", solution=True)),
-        new_code_cell(f"assert add(1, 2) == 3\nprint('{VISIBLE_MARK}')",
-                      metadata=_meta("test-visible", grade=True, locked=True, points=1)),
-        new_code_cell("assert add(0, 0) == 0\n### BEGIN HIDDEN TESTS\n"
-                      f"print('{HIDDEN_MARK}')\nassert add(2, 2) == 4\n### END HIDDEN TESTS",
-                      metadata=_meta("test-hidden", grade=True, locked=True, points=2)),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    return new_notebook(
+        cells=[
+            new_markdown_cell(
+                "# Adding numbers\n\nWrite `add(a, b)`.", metadata=_meta("intro", locked=True)
+            ),
+            new_code_cell(
+                "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+                metadata=_meta("answer", solution=True),
+            ),
+            new_code_cell(
+                f"assert add(1, 2) == 3\nprint('{VISIBLE_MARK}')",
+                metadata=_meta("test-visible", grade=True, locked=True, points=1),
+            ),
+            new_code_cell(
+                "assert add(0, 0) == 0\n### BEGIN HIDDEN TESTS\n"
+                f"print('{HIDDEN_MARK}')\nassert add(2, 2) == 4\n### END HIDDEN TESTS",
+                metadata=_meta("test-hidden", grade=True, locked=True, points=2),
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
 
 
 RELEASE = release_notebook(source_notebook())
@@ -86,27 +109,49 @@ class Setup:
     learner: User
 
 
-def create_course(session: Session, *, owner: User, max_attempts: int | None = 5,
-                  published: bool = True) -> tuple[Course, Item]:
+def create_course(
+    session: Session, *, owner: User, max_attempts: int | None = 5, published: bool = True
+) -> tuple[Course, Item]:
     """A published course with one assignment item built from ``source_notebook``."""
     slug = f"nb-{uuid.uuid4().hex[:8]}"
-    course = Course(slug=slug, tier=Tier.PUBLIC, languages=["en"], sectors=[],
-                    title={"en": "Notebook course"}, summary={"en": "s"},
-                    published=published, owner_id=owner.id)
+    course = Course(
+        slug=slug,
+        tier=Tier.PUBLIC,
+        languages=["en"],
+        sectors=[],
+        title={"en": "Notebook course"},
+        summary={"en": "s"},
+        published=published,
+        owner_id=owner.id,
+    )
     module = Module(key="m1", position=0, title={"en": "Module"})
     course.modules.append(module)
     session.add(course)
     session.flush()
-    item = Item(course_id=course.id, module_id=module.id, key="add", kind=ItemKind.ASSIGNMENT,
-                required=True, position=0, title={"en": "Adding numbers"})
+    item = Item(
+        course_id=course.id,
+        module_id=module.id,
+        key="add",
+        kind=ItemKind.ASSIGNMENT,
+        required=True,
+        position=0,
+        title={"en": "Adding numbers"},
+    )
     session.add(item)
     session.flush()
-    session.add(Assignment(
-        item_id=item.id, notebook_name="adding", source=nbformat.writes(source_notebook()),
-        master=nbformat.writes(RELEASE.master), student=nbformat.writes(RELEASE.student),
-        pass_score=Decimal("0.6"), max_attempts=max_attempts,
-        auto_points=Decimal(str(RELEASE.auto_points)),
-        total_points=Decimal(str(RELEASE.total_points))))
+    session.add(
+        Assignment(
+            item_id=item.id,
+            notebook_name="adding",
+            source=nbformat.writes(source_notebook()),
+            master=nbformat.writes(RELEASE.master),
+            student=nbformat.writes(RELEASE.student),
+            pass_score=Decimal("0.6"),
+            max_attempts=max_attempts,
+            auto_points=Decimal(str(RELEASE.auto_points)),
+            total_points=Decimal(str(RELEASE.total_points)),
+        )
+    )
     session.flush()
     return course, item
 
@@ -127,11 +172,12 @@ def setup(session: Session, make_user: Callable[..., User]) -> Setup:
     return Setup(course=course, item=item, instructor=instructor, learner=learner)
 
 
-def upload(client: Any, course: Course, item: Item, data: bytes,
-           name: str = "adding.ipynb") -> Any:
-    return client.post(f"/courses/{course.slug}/assignments/{item.key}",
-                       data={"notebook": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+def upload(client: Any, course: Course, item: Item, data: bytes, name: str = "adding.ipynb") -> Any:
+    return client.post(
+        f"/courses/{course.slug}/assignments/{item.key}",
+        data={"notebook": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 # --- real workers -----------------------------------------------------------------------
@@ -143,13 +189,19 @@ def broker_url(folder: Path) -> str:
 
 def worker_env(database_url: str, broker: str, instance: Path, **more: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update({
-        "LMS_DATABASE_URL": database_url, "LMS_BROKER_URL": broker,
-        "LMS_INSTANCE_PATH": str(instance), "LMS_SECRET_KEY": "test-secret-key",
-        "LMS_GRADER_SANDBOX": os.environ.get("LMS_TEST_GRADER_SANDBOX", "off"),
-        "LMS_GRADING_SWEEP_SECONDS": "1", "LMS_GRADING_STUCK_SECONDS": "60",
-        "LMS_BROKER_POLL_INTERVAL": "0.02", "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "LMS_DATABASE_URL": database_url,
+            "LMS_BROKER_URL": broker,
+            "LMS_INSTANCE_PATH": str(instance),
+            "LMS_SECRET_KEY": "test-secret-key",
+            "LMS_GRADER_SANDBOX": os.environ.get("LMS_TEST_GRADER_SANDBOX", "off"),
+            "LMS_GRADING_SWEEP_SECONDS": "1",
+            "LMS_GRADING_STUCK_SECONDS": "60",
+            "LMS_BROKER_POLL_INTERVAL": "0.02",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(more)
     return env
 
@@ -177,18 +229,38 @@ class Worker:
 def start_worker(env: dict[str, str], workdir: Path, name: str) -> Worker:
     """``celery -A lms.worker worker -B`` in a session of its own, logging to a file."""
     log = workdir / f"{name}.log"
-    cmd = [sys.executable, "-m", "celery", "-A", "lms.worker", "worker", "-B",
-           "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-           "--without-heartbeat", "-n", f"{name}@%h",
-           "--schedule", str(workdir / f"{name}-beat-schedule")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "lms.worker",
+        "worker",
+        "-B",
+        "--concurrency=1",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"{name}@%h",
+        "--schedule",
+        str(workdir / f"{name}-beat-schedule"),
+    ]
     with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return Worker(process=process, log=log)
 
 
-def wait_until(check: Callable[[], Any], *, seconds: float, worker: Worker | None = None,
-               what: str = "condition") -> Any:
+def wait_until(
+    check: Callable[[], Any],
+    *,
+    seconds: float,
+    worker: Worker | None = None,
+    what: str = "condition",
+) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
@@ -230,15 +302,27 @@ def people_of(app: Any) -> dict[str, Any]:
     with app.app_context():
         session = db.session()
         made = {}
-        for label, roles in (("instructor", ["instructor"]), ("learner", []),
-                             ("outsider", ["instructor"])):
+        for label, roles in (
+            ("instructor", ["instructor"]),
+            ("learner", []),
+            ("outsider", ["instructor"]),
+        ):
             person = Person()
             session.add(person)
             session.flush()
-            user = User(email=f"{label}-{uuid.uuid4().hex[:6]}@example.kz", full_name=label,
-                        region="KZ-75", sector="J", birth_year=1990, sex="female", locale="en",
-                        consent_version="2026-01", consented_at=datetime.now(UTC),
-                        person_key=person.key, password_hash=base.password_hash(base.PASSWORD))
+            user = User(
+                email=f"{label}-{uuid.uuid4().hex[:6]}@example.kz",
+                full_name=label,
+                region="KZ-75",
+                sector="J",
+                birth_year=1990,
+                sex="female",
+                locale="en",
+                consent_version="2026-01",
+                consented_at=datetime.now(UTC),
+                person_key=person.key,
+                password_hash=base.password_hash(base.PASSWORD),
+            )
             session.add(user)
             session.flush()
             for role in roles:
@@ -247,8 +331,12 @@ def people_of(app: Any) -> dict[str, Any]:
         course, item = create_course(session, owner=made["instructor"])
         enrol(session, made["learner"], course)
         session.commit()
-        return {**{k: (u.id, u.email) for k, u in made.items()},
-                "slug": course.slug, "course": course, "item": item}
+        return {
+            **{k: (u.id, u.email) for k, u in made.items()},
+            "slug": course.slug,
+            "course": course,
+            "item": item,
+        }
 
 
 def login_as(app: Any, email: str) -> Any:

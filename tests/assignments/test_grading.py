@@ -34,41 +34,73 @@ def world(fresh_database: str) -> dict[str, Any]:
             person = Person()
             session.add(person)
             session.flush()
-            user = User(email=f"g{n}@example.kz", full_name=f"G {n}", region="KZ-75",
-                        sector="J", birth_year=1990, sex="female", locale="en",
-                        consent_version="2026-01", consented_at=datetime.now(UTC),
-                        person_key=person.key, password_hash=password_hash("x"))
+            user = User(
+                email=f"g{n}@example.kz",
+                full_name=f"G {n}",
+                region="KZ-75",
+                sector="J",
+                birth_year=1990,
+                sex="female",
+                locale="en",
+                consent_version="2026-01",
+                consented_at=datetime.now(UTC),
+                person_key=person.key,
+                password_hash=password_hash("x"),
+            )
             session.add(user)
             session.flush()
             users.append(user)
         course, item = create_course(session, owner=users[0])
         enrol(session, users[1], course)
-        submission = services.submit_notebook(session, user=users[1], item=item,
-                                              data=solved(CORRECT), max_bytes=10**6)
+        submission = services.submit_notebook(
+            session, user=users[1], item=item, data=solved(CORRECT), max_bytes=10**6
+        )
         session.commit()
         yield {"factory": factory, "id": submission.id, "teacher": users[0]}
     engine.dispose()
 
 
 def result(status: str = "graded", score: float = 3.0, executed: Any = "{}") -> GradeResult:
-    cells = [CellResult("test-visible", 1.0, 1.0, False, True, "auto", "out"),
-             CellResult("test-hidden", score - 1.0, 2.0, False, score == 3.0, "auto",
-                        "leaked?", hidden_tests=True)]
-    graded = GradeResult(status=status, reason="" if status == "graded" else "boom",
-                         score=score, max_score=3.0, auto_max_score=3.0,
-                         needs_manual_grade=False, cells=cells)
+    cells = [
+        CellResult("test-visible", 1.0, 1.0, False, True, "auto", "out"),
+        CellResult(
+            "test-hidden",
+            score - 1.0,
+            2.0,
+            False,
+            score == 3.0,
+            "auto",
+            "leaked?",
+            hidden_tests=True,
+        ),
+    ]
+    graded = GradeResult(
+        status=status,
+        reason="" if status == "graded" else "boom",
+        score=score,
+        max_score=3.0,
+        auto_max_score=3.0,
+        needs_manual_grade=False,
+        cells=cells,
+    )
     graded.executed = executed
     return graded
 
 
 def run(world: dict[str, Any], fake: Any, **more: Any) -> grading.Outcome:
     recorded: list[Any] = more.pop("recorded", [])
-    return grading.run(world["factory"], submission_id=world["id"],
-                       settings=GraderSettings(sandbox="off"), provider=lambda: None,
-                       grade=fake, stuck_seconds=60,
-                       max_deliveries=more.pop("max_deliveries", 3),
-                       record=lambda session, **kw: recorded.append(kw),
-                       infrastructure_errors=(NoSandbox,), **more)
+    return grading.run(
+        world["factory"],
+        submission_id=world["id"],
+        settings=GraderSettings(sandbox="off"),
+        provider=lambda: None,
+        grade=fake,
+        stuck_seconds=60,
+        max_deliveries=more.pop("max_deliveries", 3),
+        record=lambda session, **kw: recorded.append(kw),
+        infrastructure_errors=(NoSandbox,),
+        **more,
+    )
 
 
 def read(world: dict[str, Any]) -> Submission:
@@ -123,8 +155,10 @@ def test_a_crashing_grader_gives_up_after_the_delivery_limit(world):
 def test_a_run_overtaken_by_a_newer_claim_stores_nothing(world):
     def slow_then_overtaken(*_: Any, **__: Any) -> GradeResult:
         with world["factory"]() as session:  # a second delivery claims it meanwhile
-            assert grading.claim(session, submission_id=world["id"], stuck_seconds=0,
-                                 task_id="t2") is not None
+            assert (
+                grading.claim(session, submission_id=world["id"], stuck_seconds=0, task_id="t2")
+                is not None
+            )
         return result()
 
     assert run(world, slow_then_overtaken).action == "skipped"
@@ -135,8 +169,7 @@ def test_sweep_finds_stuck_rows_and_regrade_is_recorded(world):
     with world["factory"]() as session:
         assert services.stuck_submission_ids(session, stuck_seconds=60) == []
         later = utcnow() + timedelta(seconds=120)
-        assert services.stuck_submission_ids(session, stuck_seconds=60, now=later) == [
-            world["id"]]
+        assert services.stuck_submission_ids(session, stuck_seconds=60, now=later) == [world["id"]]
         session.commit()
     run(world, lambda *a, **k: result(score=1.0))
     with world["factory"]() as session:
@@ -153,9 +186,15 @@ def test_sweep_finds_stuck_rows_and_regrade_is_recorded(world):
 def test_real_engine_grades_the_notebook_without_a_sandbox(world):
     """The real engine (sandbox off, as in development) through the same run."""
     provider = LocalKernelProvider(GraderSettings(sandbox="off"))
-    outcome = grading.run(world["factory"], submission_id=world["id"],
-                          settings=GraderSettings(sandbox="off"), provider=lambda: provider,
-                          grade=grade, stuck_seconds=60, max_deliveries=3)
+    outcome = grading.run(
+        world["factory"],
+        submission_id=world["id"],
+        settings=GraderSettings(sandbox="off"),
+        provider=lambda: provider,
+        grade=grade,
+        stuck_seconds=60,
+        max_deliveries=3,
+    )
     assert outcome.action == "stored"
     stored = read(world)
     assert float(stored.score) == 3.0 and stored.passed
@@ -165,8 +204,9 @@ def test_real_engine_grades_the_notebook_without_a_sandbox(world):
 
 def regrade(world: dict[str, Any]) -> None:
     with world["factory"]() as session:
-        services.request_regrade(session, submission=session.get(Submission, world["id"]),
-                                 by=world["teacher"])
+        services.request_regrade(
+            session, submission=session.get(Submission, world["id"]), by=world["teacher"]
+        )
         session.commit()
 
 

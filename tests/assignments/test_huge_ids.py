@@ -21,17 +21,18 @@ def production_like_client(app_settings, request):
 
 
 @pytest.mark.parametrize("path", [f"/submissions/{HUGE}", f"/submissions/{HUGE}/status"])
-def test_learner_asking_for_a_huge_submission_id_gets_404(production_like_client, make_user,
-                                                          path) -> None:
+def test_learner_asking_for_a_huge_submission_id_gets_404(
+    production_like_client, make_user, path
+) -> None:
     learner = make_user()
     production_like_client.post("/login", data={"email": learner.email, "password": PASSWORD})
     assert production_like_client.get(path).status_code == 404
 
 
-def test_instructor_asking_for_a_huge_submission_id_gets_404(production_like_client,
-                                                             make_user) -> None:
+def test_instructor_asking_for_a_huge_submission_id_gets_404(
+    production_like_client, make_user
+) -> None:
     instructor = make_user(roles=["instructor"])
-    production_like_client.post("/login", data={"email": instructor.email,
-                                                 "password": PASSWORD})
+    production_like_client.post("/login", data={"email": instructor.email, "password": PASSWORD})
     response = production_like_client.get(f"/instructor/submissions/{HUGE}")
     assert response.status_code == 404

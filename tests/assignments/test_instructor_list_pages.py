@@ -20,21 +20,41 @@ START = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def many(setup, session, make_user):
     """TOTAL submissions of the course, one a minute; the newest first in the list."""
-    enrollment = session.scalar(select(Enrollment).where(
-        Enrollment.user_id == setup.learner.id, Enrollment.course_id == setup.course.id))
+    enrollment = session.scalar(
+        select(Enrollment).where(
+            Enrollment.user_id == setup.learner.id, Enrollment.course_id == setup.course.id
+        )
+    )
     notebook = solved(CORRECT).decode()
-    rows = [Submission(enrollment_id=enrollment.id, item_id=setup.item.id,
-                       user_id=setup.learner.id, notebook=notebook,
-                       status=SubmissionStatus.GRADED, submitted_at=START + timedelta(minutes=n),
-                       result=[], flags=[], timings={})
-            for n in range(TOTAL)]
+    rows = [
+        Submission(
+            enrollment_id=enrollment.id,
+            item_id=setup.item.id,
+            user_id=setup.learner.id,
+            notebook=notebook,
+            status=SubmissionStatus.GRADED,
+            submitted_at=START + timedelta(minutes=n),
+            result=[],
+            flags=[],
+            timings={},
+        )
+        for n in range(TOTAL)
+    ]
     session.add_all(rows)
     # Another course's submission never shows.
     other_course, other_item = create_course(session, owner=make_user(roles=["instructor"]))
     other = enrol(session, setup.learner, other_course)
-    session.add(Submission(enrollment_id=other.id, item_id=other_item.id,
-                           user_id=setup.learner.id, notebook=notebook, result=[], flags=[],
-                           timings={}))
+    session.add(
+        Submission(
+            enrollment_id=other.id,
+            item_id=other_item.id,
+            user_id=setup.learner.id,
+            notebook=notebook,
+            result=[],
+            flags=[],
+            timings={},
+        )
+    )
     session.flush()
     return [r.id for r in reversed(rows)]
 
@@ -62,15 +82,16 @@ def test_submissions_come_in_pages(setup, many, login):
     assert sorted(listed(first) + listed(second) + listed(last)) == sorted(many)
 
 
-@pytest.mark.parametrize(("asked", "shown"), [("0", 1), ("-4", 1), ("abc", 1), ("", 1),
-                                              ("4", 3), ("999999", 3)])
+@pytest.mark.parametrize(
+    ("asked", "shown"), [("0", 1), ("-4", 1), ("abc", 1), ("", 1), ("4", 3), ("999999", 3)]
+)
 def test_a_page_out_of_range_shows_the_nearest_page(setup, many, login, asked, shown):
     client = login(setup.instructor)
     response = client.get(f"/instructor/courses/{setup.course.slug}/submissions?page={asked}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f"Page {shown} of 3" in html
-    assert listed(html) == many[(shown - 1) * 50:shown * 50]
+    assert listed(html) == many[(shown - 1) * 50 : shown * 50]
 
 
 def test_one_page_reads_one_page_of_rows(setup, many, login, engine, session):
@@ -84,8 +105,9 @@ def test_one_page_reads_one_page_of_rows(setup, many, login, engine, session):
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        html = client.get(f"/instructor/courses/{setup.course.slug}/submissions?page=2"
-                          ).get_data(as_text=True)
+        html = client.get(f"/instructor/courses/{setup.course.slug}/submissions?page=2").get_data(
+            as_text=True
+        )
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert listed(html) == many[50:100]
@@ -95,12 +117,16 @@ def test_one_page_reads_one_page_of_rows(setup, many, login, engine, session):
 
 
 def test_a_course_without_submissions_says_so(setup, login):
-    html = login(setup.instructor).get(
-        f"/instructor/courses/{setup.course.slug}/submissions").get_data(as_text=True)
+    html = (
+        login(setup.instructor)
+        .get(f"/instructor/courses/{setup.course.slug}/submissions")
+        .get_data(as_text=True)
+    )
     assert "No submissions yet." in html and "Page 1" not in html
 
 
 def test_another_instructor_sees_no_page(setup, many, login, make_user):
     client = login(make_user(roles=["instructor"]))
-    assert client.get(f"/instructor/courses/{setup.course.slug}/submissions?page=2"
-                      ).status_code == 403
+    assert (
+        client.get(f"/instructor/courses/{setup.course.slug}/submissions?page=2").status_code == 403
+    )

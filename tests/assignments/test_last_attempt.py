@@ -25,11 +25,22 @@ def test_two_uploads_at_once_take_one_last_attempt(tmp_path: Path, worker_id: st
         engine = create_engine(url)
         try:
             with Session(engine) as setup:
-                people = [User(email=f"{n}@example.kz", full_name=n, region="KZ-75",
-                               sector="J", birth_year=1990, sex="female", locale="en",
-                               consent_version="t", consented_at=func.now(),
-                               person_key=_person(setup), password_hash="x")
-                          for n in ("teacher", "learner")]
+                people = [
+                    User(
+                        email=f"{n}@example.kz",
+                        full_name=n,
+                        region="KZ-75",
+                        sector="J",
+                        birth_year=1990,
+                        sex="female",
+                        locale="en",
+                        consent_version="t",
+                        consented_at=func.now(),
+                        person_key=_person(setup),
+                        password_hash="x",
+                    )
+                    for n in ("teacher", "learner")
+                ]
                 setup.add_all(people)
                 setup.flush()
                 course, item = create_course(setup, owner=people[0], max_attempts=1)
@@ -39,8 +50,12 @@ def test_two_uploads_at_once_take_one_last_attempt(tmp_path: Path, worker_id: st
 
             def upload(session: Session) -> None:
                 services.submit_notebook(
-                    session, user=session.get(User, learner_id),
-                    item=session.get(Item, item_id), data=solved(CORRECT), max_bytes=10**6)
+                    session,
+                    user=session.get(User, learner_id),
+                    item=session.get(Item, item_id),
+                    data=solved(CORRECT),
+                    max_bytes=10**6,
+                )
 
             first, second = Session(engine), Session(engine)
             upload(first)  # counted and stored, not yet committed

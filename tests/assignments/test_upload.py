@@ -62,8 +62,7 @@ def test_malformed_notebook_is_refused_and_nothing_stored(setup, login, session)
     client = login(setup.learner)
     broken = json.loads(solved(CORRECT))
     broken["cells"][0]["cell_type"] = "spreadsheet"
-    for data in (b'{"cells": [', json.dumps(broken).encode(), b"PK\x03\x04 not a notebook",
-                 b""):
+    for data in (b'{"cells": [', json.dumps(broken).encode(), b"PK\x03\x04 not a notebook", b""):
         response = upload(client, setup.course, setup.item, data)
         assert response.status_code == 400
         html = response.get_data(as_text=True)
@@ -142,18 +141,38 @@ def test_draft_course_assignment_is_hidden_from_learners(session, make_user, log
 
 def test_feedback_shows_visible_output_and_only_scores_of_hidden_tests(setup, login, session):
     """A graded result as stored by the worker: the learner sees no hidden test's output."""
-    submission = Submission(enrollment_id=_enrollment_id(session, setup), item_id=setup.item.id,
-                            user_id=setup.learner.id, notebook=solved(CORRECT).decode(),
-                            status=SubmissionStatus.GRADED, score=Decimal(3),
-                            max_score=Decimal(3), auto_max_score=Decimal(3), passed=True,
-                            result=grading.learner_cells([
-                                {"grade_id": "test-visible", "score": 1, "max_score": 1,
-                                 "passed": True, "kind": "auto",
-                                 "feedback_output": "visible-test-ran\n"},
-                                {"grade_id": "test-hidden", "score": 2, "max_score": 2,
-                                 "passed": True, "kind": "auto",
-                                 "feedback_output": HIDDEN_MARK},
-                            ], {"test-hidden"}))
+    submission = Submission(
+        enrollment_id=_enrollment_id(session, setup),
+        item_id=setup.item.id,
+        user_id=setup.learner.id,
+        notebook=solved(CORRECT).decode(),
+        status=SubmissionStatus.GRADED,
+        score=Decimal(3),
+        max_score=Decimal(3),
+        auto_max_score=Decimal(3),
+        passed=True,
+        result=grading.learner_cells(
+            [
+                {
+                    "grade_id": "test-visible",
+                    "score": 1,
+                    "max_score": 1,
+                    "passed": True,
+                    "kind": "auto",
+                    "feedback_output": "visible-test-ran\n",
+                },
+                {
+                    "grade_id": "test-hidden",
+                    "score": 2,
+                    "max_score": 2,
+                    "passed": True,
+                    "kind": "auto",
+                    "feedback_output": HIDDEN_MARK,
+                },
+            ],
+            {"test-hidden"},
+        ),
+    )
     session.add(submission)
     session.flush()
     client = login(setup.learner)
@@ -172,22 +191,27 @@ def _enrollment_id(session, setup) -> int:
 
 
 def test_uploads_are_rate_limited_and_need_the_csrf_token(request, app_settings, setup, session):
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute",
-                        WTF_CSRF_ENABLED=True)
+    app_settings.update(
+        RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute", WTF_CSRF_ENABLED=True
+    )
     client = request.getfixturevalue("client")
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    client.post("/login", data={"email": setup.learner.email, "password": PASSWORD,
-                                "csrf_token": token})
+    client.post(
+        "/login", data={"email": setup.learner.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert upload(client, setup.course, setup.item, solved(CORRECT)).status_code == 400
     assert count(session, setup.item) == 0  # no CSRF token: refused, nothing stored
     page = client.get(f"/courses/{setup.course.slug}/assignments/add").get_data(as_text=True)
     token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    statuses = [client.post(f"/courses/{setup.course.slug}/assignments/add",
-                            data={"notebook": (io.BytesIO(solved(CORRECT)), "a.ipynb"),
-                                  "csrf_token": token},
-                            content_type="multipart/form-data").status_code
-                for _ in range(3)]
+    statuses = [
+        client.post(
+            f"/courses/{setup.course.slug}/assignments/add",
+            data={"notebook": (io.BytesIO(solved(CORRECT)), "a.ipynb"), "csrf_token": token},
+            content_type="multipart/form-data",
+        ).status_code
+        for _ in range(3)
+    ]
     assert statuses == [303, 303, 429]
     assert count(session, setup.item) == 2
 
@@ -196,20 +220,37 @@ def test_instructor_sees_the_executed_notebook_escaped(setup, login, make_user, 
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    executed = new_notebook(cells=[
-        new_markdown_cell("<script>alert('md')</script>"),
-        new_code_cell("print('<img src=x onerror=alert(1)>')", outputs=[
-            new_output("stream", name="stdout", text="<img src=x onerror=alert(1)>\n"),
-            new_output("display_data", data={"text/html": "<script>alert('html')</script>",
-                                              "text/plain": "<HTML object>"}),
-        ]),
-    ])
-    submission = Submission(enrollment_id=_enrollment_id(session, setup), item_id=setup.item.id,
-                            user_id=setup.learner.id, notebook=solved(CORRECT).decode(),
-                            status=SubmissionStatus.GRADED, score=Decimal(1),
-                            max_score=Decimal(3), auto_max_score=Decimal(3),
-                            executed=nbformat.writes(executed), result=[],
-                            flags=["always-equal-object"])
+    executed = new_notebook(
+        cells=[
+            new_markdown_cell("<script>alert('md')</script>"),
+            new_code_cell(
+                "print('<img src=x onerror=alert(1)>')",
+                outputs=[
+                    new_output("stream", name="stdout", text="<img src=x onerror=alert(1)>\n"),
+                    new_output(
+                        "display_data",
+                        data={
+                            "text/html": "<script>alert('html')</script>",
+                            "text/plain": "<HTML object>",
+                        },
+                    ),
+                ],
+            ),
+        ]
+    )
+    submission = Submission(
+        enrollment_id=_enrollment_id(session, setup),
+        item_id=setup.item.id,
+        user_id=setup.learner.id,
+        notebook=solved(CORRECT).decode(),
+        status=SubmissionStatus.GRADED,
+        score=Decimal(1),
+        max_score=Decimal(3),
+        auto_max_score=Decimal(3),
+        executed=nbformat.writes(executed),
+        result=[],
+        flags=["always-equal-object"],
+    )
     session.add(submission)
     session.flush()
     login(setup.learner)

@@ -69,8 +69,9 @@ def test_upload_is_graded_by_the_worker_and_feedback_hides_hidden_tests(live):
     assert stored.passed and stored.attempts == 1 and stored.executed
     assert HIDDEN_MARK in stored.executed  # the instructor's copy ran the hidden tests
     with Session(db.engine(app)) as session:
-        progress = session.scalars(select(ItemProgress).where(
-            ItemProgress.item_id == people["item"].id)).all()
+        progress = session.scalars(
+            select(ItemProgress).where(ItemProgress.item_id == people["item"].id)
+        ).all()
     try:
         import lms.learning.services  # noqa: F401
     except ImportError:
@@ -85,8 +86,9 @@ def test_redelivery_changes_nothing_and_regrade_is_recorded(live):
     client = login_as(app, people["learner"][1])
     response = upload(client, people["course"], people["item"], solved(WRONG))
     submission_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    first = wait_until(lambda: finished(app, submission_id), seconds=60, worker=worker,
-                       what="the first grade")
+    first = wait_until(
+        lambda: finished(app, submission_id), seconds=60, worker=worker, what="the first grade"
+    )
     assert first.status == SubmissionStatus.GRADED and not first.passed
 
     producer = Celery("test-producer", set_as_current=False)
@@ -95,7 +97,10 @@ def test_redelivery_changes_nothing_and_regrade_is_recorded(live):
     time.sleep(1.5)
     again = read_submission(app, submission_id)
     assert (again.attempts, again.graded_at, again.score) == (
-        first.attempts, first.graded_at, first.score)
+        first.attempts,
+        first.graded_at,
+        first.score,
+    )
 
     outsider = login_as(app, people["outsider"][1])
     assert outsider.get(f"/instructor/courses/{people['slug']}/submissions").status_code == 403
@@ -105,27 +110,42 @@ def test_redelivery_changes_nothing_and_regrade_is_recorded(live):
     listing = teacher.get(f"/instructor/courses/{people['slug']}/submissions")
     assert listing.status_code == 200 and "learner" in listing.get_data(as_text=True)
     detail = teacher.get(f"/instructor/submissions/{submission_id}").get_data(as_text=True)
-    assert "return a - b" in detail and "<script" not in detail.split("</main>")[0].split(
-        '<main id="main"')[1]
+    assert (
+        "return a - b" in detail
+        and "<script" not in detail.split("</main>")[0].split('<main id="main"')[1]
+    )
     assert teacher.post(f"/instructor/submissions/{submission_id}/regrade").status_code == 303
     regraded = wait_until(
         lambda: (s := finished(app, submission_id)) and s.graded_at != first.graded_at and s,
-        seconds=60, worker=worker, what="the regrade")
+        seconds=60,
+        worker=worker,
+        what="the regrade",
+    )
     assert regraded.regrade_count == 1 and regraded.attempts == first.attempts + 1
     with Session(db.engine(app)) as session:
-        regrades = session.scalars(select(Regrade).where(
-            Regrade.submission_id == submission_id)).all()
+        regrades = session.scalars(
+            select(Regrade).where(Regrade.submission_id == submission_id)
+        ).all()
         assert len(regrades) == 1
         assert regrades[0].requested_by_id == people["instructor"][0]
         assert regrades[0].old_score == first.score and regrades[0].done_at is not None
-        assert session.scalar(select(func.count(Submission.id)).where(
-            Submission.item_id == people["item"].id)) == 1
+        assert (
+            session.scalar(
+                select(func.count(Submission.id)).where(Submission.item_id == people["item"].id)
+            )
+            == 1
+        )
 
 
 def test_broker_url_for_filesystem_creates_its_folders(tmp_path: Path):
-    settings = celery_settings({"BROKER_URL": f"filesystem://{tmp_path}/b",
-                                "BROKER_POLL_INTERVAL": 0.02, "GRADING_SWEEP_SECONDS": 30,
-                                "GRADING_QUEUE": "q"})
+    settings = celery_settings(
+        {
+            "BROKER_URL": f"filesystem://{tmp_path}/b",
+            "BROKER_POLL_INTERVAL": 0.02,
+            "GRADING_SWEEP_SECONDS": 30,
+            "GRADING_QUEUE": "q",
+        }
+    )
     assert (tmp_path / "b" / "out").is_dir() and (tmp_path / "b" / "processed").is_dir()
     assert settings["task_acks_late"] and settings["worker_prefetch_multiplier"] == 1
     assert settings["broker_transport_options"]["polling_interval"] == 0.02

@@ -28,6 +28,8 @@ def b64(data: bytes) -> str:
 
 def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 KAZAKH_LETTERS = "әғқңөұүһі"
 COMPLETED_AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)  # 14 March 2026 in Almaty too
 
@@ -47,9 +49,11 @@ def make_course(session: Session) -> Callable[..., Course]:
             "tier": Tier.PUBLIC,
             "languages": ["kk", "ru", "en"],
             "sectors": [],
-            "title": {"kk": "Жасанды интеллект негіздері: әғқңөұүһі ӘҒҚҢӨҰҮҺІ",
-                      "ru": "Основы искусственного интеллекта",
-                      "en": "Foundations of artificial intelligence"},
+            "title": {
+                "kk": "Жасанды интеллект негіздері: әғқңөұүһі ӘҒҚҢӨҰҮҺІ",
+                "ru": "Основы искусственного интеллекта",
+                "en": "Foundations of artificial intelligence",
+            },
             "summary": {"en": "An introduction."},
             "published": True,
         }
@@ -63,15 +67,18 @@ def make_course(session: Session) -> Callable[..., Course]:
 
 
 @pytest.fixture
-def complete(session: Session, make_course: Callable[..., Course]
-             ) -> Callable[..., Certificate]:
+def complete(session: Session, make_course: Callable[..., Course]) -> Callable[..., Certificate]:
     """Record that ``user`` completed a course (new unless given) and issue its certificate."""
 
-    def do(user: User, *, course: Course | None = None, language: str = "kk",
-           at: datetime = COMPLETED_AT) -> Certificate:
+    def do(
+        user: User,
+        *,
+        course: Course | None = None,
+        language: str = "kk",
+        at: datetime = COMPLETED_AT,
+    ) -> Certificate:
         course = course or make_course()
-        fact = stats.record_completion(session, user=user, course=course, language=language,
-                                       at=at)
+        fact = stats.record_completion(session, user=user, course=course, language=language, at=at)
         return services.issue(session, completion=fact)
 
     return do

@@ -40,8 +40,9 @@ def test_jwks_publishes_ed25519_public_keys_only(client, app):
     assert stat.S_IMODE(os.stat(pem).st_mode) == 0o600
 
 
-def test_credential_verifies_with_only_the_published_key(client, login, make_user, complete,
-                                                         session):
+def test_credential_verifies_with_only_the_published_key(
+    client, login, make_user, complete, session
+):
     user = make_user(full_name="Дәурен Әбілқасымов")
     certificate = complete(user, language="kk")
     token = _download(client, login, user, certificate)
@@ -77,8 +78,12 @@ def _tampered_payloads(vc: dict):
         changed = json.loads(json.dumps(vc))
         changed[key] = "tampered" if changed[key] != "tampered" else "other"
         yield f"payload.{key}", changed
-    for path in (("credentialSubject", "name"), ("credentialSubject", "achievement", "name"),
-                 ("credentialSubject", "achievement", "id"), ("issuer", "id")):
+    for path in (
+        ("credentialSubject", "name"),
+        ("credentialSubject", "achievement", "name"),
+        ("credentialSubject", "achievement", "id"),
+        ("issuer", "id"),
+    ):
         changed = json.loads(json.dumps(vc))
         node = changed
         for part in path[:-1]:
@@ -101,9 +106,11 @@ def test_any_change_breaks_the_signature(client, login, make_user, complete, app
         forgeries[label] = f"{head}.{encoded}.{signature}"
     header = json.loads(unb64(head))
     other_kid = next(k["kid"] for k in jwks["keys"] if k["kid"] != header["kid"])
-    for label, new_header in (("header.kid", {**header, "kid": other_kid}),
-                              ("header.typ", {**header, "typ": "JWT"}),
-                              ("header.extra", {**header, "x5u": "https://evil.example"})):
+    for label, new_header in (
+        ("header.kid", {**header, "kid": other_kid}),
+        ("header.typ", {**header, "typ": "JWT"}),
+        ("header.extra", {**header, "x5u": "https://evil.example"}),
+    ):
         encoded = b64(json.dumps(new_header, separators=(",", ":")).encode())
         forgeries[label] = f"{encoded}.{body}.{signature}"
     raw = bytearray(unb64(signature))

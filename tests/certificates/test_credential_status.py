@@ -30,8 +30,7 @@ def _status(client, url: str, language: str = "en"):
     return response.status_code, json.loads(response.get_data(as_text=True))
 
 
-def test_status_is_valid_then_revoked_after_an_admin_revocation(client, login, make_user,
-                                                                 complete):
+def test_status_is_valid_then_revoked_after_an_admin_revocation(client, login, make_user, complete):
     user = make_user(full_name="Ержан Сапарұлы")
     certificate = complete(user)
     token = _token(client, login, user, certificate)
@@ -41,16 +40,23 @@ def test_status_is_valid_then_revoked_after_an_admin_revocation(client, login, m
     public = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid))
     vc = jwt.decode(token, public.key, algorithms=["EdDSA"])
     status = vc["credentialStatus"]
-    assert status == {"id": f"{BASE_URL}/verify/{certificate.code}.json",
-                      "type": credential.STATUS_TYPE}
+    assert status == {
+        "id": f"{BASE_URL}/verify/{certificate.code}.json",
+        "type": credential.STATUS_TYPE,
+    }
     code, body = _status(client, status["id"])
     assert code == 200
-    assert body == {"id": status["id"], "type": credential.STATUS_TYPE,
-                    "credential": vc["id"], "status": "valid"}
+    assert body == {
+        "id": status["id"],
+        "type": credential.STATUS_TYPE,
+        "credential": vc["id"],
+        "status": "valid",
+    }
 
     login(make_user(roles=["admin"]))
-    response = client.post(f"/admin/certificates/{certificate.code}/revoke",
-                           data={"reason": "Plagiarised assignment"})
+    response = client.post(
+        f"/admin/certificates/{certificate.code}/revoke", data={"reason": "Plagiarised assignment"}
+    )
     assert response.status_code == 302
     code, body = _status(client, status["id"])
     assert code == 200
@@ -60,8 +66,7 @@ def test_status_is_valid_then_revoked_after_an_admin_revocation(client, login, m
     assert credential.verify(token, jwks)["credentialStatus"] == status
 
 
-def test_changing_the_credential_status_breaks_the_signature(client, login, make_user,
-                                                             complete):
+def test_changing_the_credential_status_breaks_the_signature(client, login, make_user, complete):
     user = make_user()
     certificate, other = complete(user), complete(user)
     token = _token(client, login, user, certificate)
@@ -85,11 +90,13 @@ def test_changing_the_credential_status_breaks_the_signature(client, login, make
             credential.verify(f"{head}.{encoded}.{signature}", jwks)
             pytest.fail(f"{change} was accepted")
     assert credential.verify(token, jwks)["credentialStatus"]["id"].endswith(
-        f"/verify/{certificate.code}.json")
+        f"/verify/{certificate.code}.json"
+    )
 
 
 def test_deleted_account_and_annulled_completion_read_revoked_without_a_name(
-        client, session, make_user, complete):
+    client, session, make_user, complete
+):
     user = make_user(full_name="Гүлнар Өтебайқызы")
     deleted = complete(user)
     accounts.delete_account(session, user=user, password=PASSWORD)
@@ -99,8 +106,12 @@ def test_deleted_account_and_annulled_completion_read_revoked_without_a_name(
     assert "Гүлнар" not in json.dumps(body, ensure_ascii=False)
 
     annulled = complete(make_user())
-    stats.annul_completion(session, completion=annulled.completion,
-                           reason="Exam taken by another person", by_user=make_user())
+    stats.annul_completion(
+        session,
+        completion=annulled.completion,
+        reason="Exam taken by another person",
+        by_user=make_user(),
+    )
     code, body = _status(client, credential.status_url(BASE_URL, annulled.code.lower()))
     assert code == 200 and body["status"] == "revoked"
     assert "Exam taken by another person" in body["reason"]
@@ -117,8 +128,7 @@ def test_unknown_code_is_a_bare_json_404(client, make_user, complete):
         assert response.get_json() == {"error": "not found"}
 
 
-def test_status_shares_the_verification_rate_limit(app_settings, request, make_user,
-                                                   complete):
+def test_status_shares_the_verification_rate_limit(app_settings, request, make_user, complete):
     app_settings["RATELIMIT_ENABLED"] = True
     app_settings["RATELIMIT_VERIFY"] = "3 per minute"
     app: Flask = request.getfixturevalue("app")

@@ -44,8 +44,15 @@ def test_subject_has_a_stable_pseudonymous_id(client, login, make_user, complete
     # One pseudonym per certificate: two credentials do not link the same person.
     assert _subject(_download(client, other))["id"] != subject_id
     # Nothing that names the person, nor a name-based UUID anyone could recompute.
-    known = [user.email, str(user.id), user.person_key, iin_hash, "900101300123",
-             certificate.code, str(certificate.id)]
+    known = [
+        user.email,
+        str(user.id),
+        user.person_key,
+        iin_hash,
+        "900101300123",
+        certificate.code,
+        str(certificate.id),
+    ]
     for value in known:
         assert len(value) < 8 or value not in subject_id
         for namespace in (uuid.NAMESPACE_URL, uuid.NAMESPACE_DNS, uuid.NAMESPACE_OID):
@@ -56,8 +63,9 @@ def test_subject_has_a_stable_pseudonymous_id(client, login, make_user, complete
     assert user.email not in token and user.person_key not in token and iin_hash not in token
 
 
-def test_subject_id_needs_the_platform_key(app_settings, session, make_user, complete, login,
-                                          client):
+def test_subject_id_needs_the_platform_key(
+    app_settings, session, make_user, complete, login, client
+):
     user = make_user()
     certificate = complete(user)
     login(user)
@@ -67,8 +75,9 @@ def test_subject_id_needs_the_platform_key(app_settings, session, make_user, com
     db.use_session(other_app, session)
     with other_app.app_context():
         other = other_app.test_client()
-        assert other.post("/login", data={"email": user.email, "password": PASSWORD}
-                          ).status_code in (302, 303)
+        assert other.post(
+            "/login", data={"email": user.email, "password": PASSWORD}
+        ).status_code in (302, 303)
         theirs = _subject(_download(other, certificate))["id"]
     assert theirs.startswith("urn:uuid:") and theirs != ours
 
@@ -83,7 +92,8 @@ def test_changing_the_subject_id_breaks_the_signature(client, login, make_user, 
     vc = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     vc["credentialSubject"]["id"] = f"urn:uuid:{uuid.uuid4()}"
     forged = base64.urlsafe_b64encode(
-        json.dumps(vc, separators=(",", ":"), ensure_ascii=False).encode()).rstrip(b"=")
+        json.dumps(vc, separators=(",", ":"), ensure_ascii=False).encode()
+    ).rstrip(b"=")
     assert credential.verify(token, jwks)["credentialSubject"]["id"].startswith("urn:uuid:")
     with pytest.raises(jwt.PyJWTError):
         credential.verify(f"{head}.{forged.decode()}.{signature}", jwks)

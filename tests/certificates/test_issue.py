@@ -11,14 +11,16 @@ from lms.certificates.models import Certificate
 from lms.stats import services as stats
 
 
-def test_completion_issues_one_certificate_with_a_long_random_code(session, make_user,
-                                                                  complete):
+def test_completion_issues_one_certificate_with_a_long_random_code(session, make_user, complete):
     user = make_user()
     certificate = complete(user)
     again = services.issue(session, completion=certificate.completion)
     assert again.id == certificate.id
-    count = session.scalar(select(func.count()).select_from(Certificate)
-                           .where(Certificate.completion_id == certificate.completion_id))
+    count = session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(Certificate.completion_id == certificate.completion_id)
+    )
     assert count == 1
     assert len(base64.b32decode(certificate.code)) * 8 >= 128
     other = complete(user)
@@ -35,15 +37,14 @@ def test_codes_are_case_insensitive_and_urls_are_accepted(session, make_user, co
     assert services.find(session, code=str(certificate.id)) is None
 
 
-def test_issue_missing_backfills_but_skips_deleted_accounts(app, session, make_user,
-                                                          make_course):
+def test_issue_missing_backfills_but_skips_deleted_accounts(app, session, make_user, make_course):
     user, gone = make_user(), make_user()
     fact = stats.record_completion(session, user=user, course=make_course(), language="ru")
     stats.record_completion(session, user=gone, course=make_course(), language="ru")
-    annulled = stats.record_completion(session, user=make_user(), course=make_course(),
-                                       language="ru")
-    stats.annul_completion(session, completion=annulled, reason="shared account",
-                           by_user=None)
+    annulled = stats.record_completion(
+        session, user=make_user(), course=make_course(), language="ru"
+    )
+    stats.annul_completion(session, completion=annulled, reason="shared account", by_user=None)
     session.delete(gone)
     session.flush()
     session.expire_all()
@@ -51,5 +52,6 @@ def test_issue_missing_backfills_but_skips_deleted_accounts(app, session, make_u
     assert result.exit_code == 0, result.output
     assert "issued 1 certificate" in result.output
     assert session.scalar(select(Certificate).where(Certificate.completion_id == fact.id))
-    assert session.scalar(select(Certificate).where(Certificate.completion_id == annulled.id)) \
-        is None
+    assert (
+        session.scalar(select(Certificate).where(Certificate.completion_id == annulled.id)) is None
+    )

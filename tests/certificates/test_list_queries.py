@@ -30,8 +30,13 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 
 def _annul_behind_our_back(session, certificate) -> None:
     """An annulment statistics recorded without the certificate being revoked."""
-    session.add(Correction(completion_id=certificate.completion_id,
-                           kind=CorrectionKind.ANNULLED, reason="shared account"))
+    session.add(
+        Correction(
+            completion_id=certificate.completion_id,
+            kind=CorrectionKind.ANNULLED,
+            reason="shared account",
+        )
+    )
     session.flush()
 
 
@@ -43,36 +48,35 @@ def _count(engine, session, get: Callable[[], str]) -> tuple[int, str]:
     return len(seen), page
 
 
-def test_my_certificates_take_a_fixed_number_of_queries(engine, session, client, login,
-                                                       make_user, complete):
+def test_my_certificates_take_a_fixed_number_of_queries(
+    engine, session, client, login, make_user, complete
+):
     user = make_user()
     first = [complete(user) for _ in range(2)]
     _annul_behind_our_back(session, first[0])
     login(user)
-    few, page = _count(engine, session,
-                       lambda: client.get("/certificates").get_data(as_text=True))
+    few, page = _count(engine, session, lambda: client.get("/certificates").get_data(as_text=True))
     assert all(c.code in page for c in first)
     assert page.count("Revoked") == 1 and "shared account" in page
     more = [complete(user) for _ in range(5)]
     services.revoke(session, certificate=more[0], reason="mistake")
     _annul_behind_our_back(session, more[1])
-    many, page = _count(engine, session,
-                        lambda: client.get("/certificates").get_data(as_text=True))
+    many, page = _count(engine, session, lambda: client.get("/certificates").get_data(as_text=True))
     assert all(c.code in page for c in first + more)
     assert page.count("Revoked") == 3 and "mistake" in page
     assert many == few, f"{few} statements for 2 certificates, {many} for 7"
 
 
-def test_the_admins_search_takes_a_fixed_number_of_queries(engine, session, client, login,
-                                                          make_user, complete):
+def test_the_admins_search_takes_a_fixed_number_of_queries(
+    engine, session, client, login, make_user, complete
+):
     admin, holder = make_user(roles=["admin"]), make_user()
     email = holder.email
     first = [complete(holder) for _ in range(2)]
     login(admin)
 
     def search() -> str:
-        return client.get("/admin/certificates", query_string={"q": email}).get_data(
-            as_text=True)
+        return client.get("/admin/certificates", query_string={"q": email}).get_data(as_text=True)
 
     few, page = _count(engine, session, search)
     assert all(c.code in page for c in first)

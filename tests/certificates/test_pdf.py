@@ -42,21 +42,28 @@ def _qr_modules(image, border: int = 4) -> list[list[bool]]:
     else:
         raise AssertionError(f"not a QR image of width {side}")
     n = side // round(box)
-    return [[grey.getpixel((int((x + 0.5) * box), int((y + 0.5) * box))) < 128
-             for x in range(n)] for y in range(n)]
+    return [
+        [grey.getpixel((int((x + 0.5) * box), int((y + 0.5) * box))) < 128 for x in range(n)]
+        for y in range(n)
+    ]
 
 
-def test_pdf_prints_kazakh_name_course_tier_date_code_and_url(client, login, make_user,
-                                                             complete):
+def test_pdf_prints_kazakh_name_course_tier_date_code_and_url(client, login, make_user, complete):
     user = make_user(full_name=NAME)
     certificate = complete(user, language="kk")
     login(user)
     reader = _pdf(client.get(f"/certificates/{certificate.code}.pdf"))
     text = reader.pages[0].extract_text()
     url = f"{BASE_URL}/verify/{certificate.code}"
-    for expected in (NAME, "Жасанды интеллект негіздері: " + KAZAKH_LETTERS,
-                     "Курсты аяқтағаны туралы сертификат", "Барлығына арналған ЖИ",
-                     "14 наурыз", certificate.code, url):
+    for expected in (
+        NAME,
+        "Жасанды интеллект негіздері: " + KAZAKH_LETTERS,
+        "Курсты аяқтағаны туралы сертификат",
+        "Барлығына арналған ЖИ",
+        "14 наурыз",
+        certificate.code,
+        url,
+    ):
         assert expected in text, expected
     for letter in KAZAKH_LETTERS + KAZAKH_LETTERS.upper():
         assert letter in text, letter
@@ -66,8 +73,9 @@ def test_pdf_prints_kazakh_name_course_tier_date_code_and_url(client, login, mak
     assert round(float(page.mediabox.width) / 72 * 25.4) == 297
 
 
-def test_pdf_in_other_languages_and_specialist_tier(client, login, make_user, complete,
-                                                    make_course):
+def test_pdf_in_other_languages_and_specialist_tier(
+    client, login, make_user, complete, make_course
+):
     user = make_user(full_name="Ivan Petrov")
     certificate = complete(user, course=make_course(tier="specialist"), language="ru")
     login(user)
@@ -76,8 +84,9 @@ def test_pdf_in_other_languages_and_specialist_tier(client, login, make_user, co
     assert "Основы искусственного интеллекта" in russian
     assert "ИИ для отраслевых специалистов" in russian
     assert "14 марта 2026" in russian
-    english = _pdf(client.get(f"/certificates/{certificate.code}.pdf?lang=en")
-                   ).pages[0].extract_text()
+    english = (
+        _pdf(client.get(f"/certificates/{certificate.code}.pdf?lang=en")).pages[0].extract_text()
+    )
     assert "Certificate of completion" in english
     assert "Foundations of artificial intelligence" in english
     assert "AI for industry specialists" in english
@@ -125,18 +134,25 @@ def test_pdf_holds_nothing_beyond_what_is_printed(client, login, make_user, comp
 def test_only_the_owner_downloads(client, login, make_user, complete):
     owner = make_user()
     certificate = complete(owner)
-    for path in (f"/certificates/{certificate.code}.pdf", f"/certificates/{certificate.code}.jwt",
-                 "/certificates"):
+    for path in (
+        f"/certificates/{certificate.code}.pdf",
+        f"/certificates/{certificate.code}.jwt",
+        "/certificates",
+    ):
         anonymous = client.get(path)
         assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     login(make_user())
-    for path in (f"/certificates/{certificate.code}.pdf", f"/certificates/{certificate.code}.jwt",
-                 "/certificates/NOSUCHCODE.pdf"):
+    for path in (
+        f"/certificates/{certificate.code}.pdf",
+        f"/certificates/{certificate.code}.jwt",
+        "/certificates/NOSUCHCODE.pdf",
+    ):
         assert client.get(path).status_code == 404
 
 
-def test_my_certificates_lists_downloads_and_verification(client, login, make_user, complete,
-                                                          session):
+def test_my_certificates_lists_downloads_and_verification(
+    client, login, make_user, complete, session
+):
     from lms.certificates import services
 
     user = make_user()

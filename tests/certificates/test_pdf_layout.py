@@ -17,12 +17,16 @@ from tests.certificates.conftest import KAZAKH_LETTERS
 MM = 72 / 25.4  # points per millimetre
 BORDER = 11 * MM  # the inner frame
 # 200 characters, the most a profile allows, with every Kazakh letter.
-LONG_NAME = ("Әйгерім-Гүлжаһан Ғалымқызы Қоңыратбаева-Нұрсұлтанқызы Өтеміс Ұлықбек Үмбетәліқызы "
-             "Һадиша Ілиясқызы " * 3)[:200]
-LONG_TITLE = ("Прикладное машинное обучение и анализ данных для отраслей промышленности, "
-              "энергетики, транспорта, строительства и сельского хозяйства Республики "
-              "Казахстан: продвинутый уровень с практикумом по компьютерному зрению, "
-              "обработке естественного языка и прогнозированию временных рядов")
+LONG_NAME = (
+    "Әйгерім-Гүлжаһан Ғалымқызы Қоңыратбаева-Нұрсұлтанқызы Өтеміс Ұлықбек Үмбетәліқызы "
+    "Һадиша Ілиясқызы " * 3
+)[:200]
+LONG_TITLE = (
+    "Прикладное машинное обучение и анализ данных для отраслей промышленности, "
+    "энергетики, транспорта, строительства и сельского хозяйства Республики "
+    "Казахстан: продвинутый уровень с практикумом по компьютерному зрению, "
+    "обработке естественного языка и прогнозированию временных рядов"
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,12 @@ class Box:
     y1: float
 
     def overlaps(self, other: Box, slack: float = 0.01) -> bool:
-        return (self.x0 < other.x1 - slack and other.x0 < self.x1 - slack
-                and self.y0 < other.y1 - slack and other.y0 < self.y1 - slack)
+        return (
+            self.x0 < other.x1 - slack
+            and other.x0 < self.x1 - slack
+            and self.y0 < other.y1 - slack
+            and other.y0 < self.y1 - slack
+        )
 
 
 @cache
@@ -44,8 +52,13 @@ def _font(bold: bool) -> tuple[dict[int, int], dict[str, tuple[int, int]], int, 
     regular, heavy = pdf.font_files()
     font = TTFont(str(heavy if bold else regular))
     hhea = font["hhea"]
-    return (font.getBestCmap(), font["hmtx"].metrics, font["head"].unitsPerEm,
-            hhea.ascent, hhea.descent)
+    return (
+        font.getBestCmap(),
+        font["hmtx"].metrics,
+        font["head"].unitsPerEm,
+        hhea.ascent,
+        hhea.descent,
+    )
 
 
 def _box(text: str, x: float, y: float, size: float, bold: bool) -> Box:
@@ -78,15 +91,19 @@ def _layout(data: bytes) -> tuple[list[Box], Box, pypdf.PageObject]:
 
 def _render(**changes) -> bytes:
     texts = {
-        "language": "ru", "heading": "Сертификат о прохождении курса",
-        "certifies": "Настоящим подтверждается, что", "holder_name": LONG_NAME,
-        "completed": "успешно завершил(а) курс", "course_title": LONG_TITLE,
+        "language": "ru",
+        "heading": "Сертификат о прохождении курса",
+        "certifies": "Настоящим подтверждается, что",
+        "holder_name": LONG_NAME,
+        "completed": "успешно завершил(а) курс",
+        "course_title": LONG_TITLE,
         "tier_line": "Уровень: ИИ для отраслевых специалистов (уровень специалистов)",
         "date_line": "Дата завершения: 14 марта 2026 г.",
         "code_line": "Код сертификата: JQQ5TMUAYCL66KV5DKYBIHMPDOKUXTR4",
         "verify_line": "Проверить действительность сертификата можно по адресу:",
         "verify_url": "https://oqu.example.kz/verify/JQQ5TMUAYCL66KV5DKYBIHMPDOKUXTR4",
-        "issuer": "Oqu", "issuer_tagline": "Национальная платформа навыков ИИ Казахстана",
+        "issuer": "Oqu",
+        "issuer_tagline": "Национальная платформа навыков ИИ Казахстана",
     }
     texts.update(changes)
     from datetime import date
@@ -102,7 +119,7 @@ def _assert_clear(data: bytes, *expected: str) -> None:
         assert line.y0 >= BORDER and line.y1 <= height - BORDER, line
         assert not line.overlaps(qr), line
     for i, line in enumerate(lines):
-        for other in lines[i + 1:]:
+        for other in lines[i + 1 :]:
             assert not line.overlaps(other), (line, other)
     # Every text printed whole, wrapped perhaps, but not cut.
     printed = "".join("".join(line.text.split()) for line in lines)
@@ -110,8 +127,9 @@ def _assert_clear(data: bytes, *expected: str) -> None:
         assert "".join(text.split()) in printed, text
 
 
-def test_long_kazakh_name_and_long_russian_title_do_not_overprint(client, login, make_user,
-                                                                  complete, make_course):
+def test_long_kazakh_name_and_long_russian_title_do_not_overprint(
+    client, login, make_user, complete, make_course
+):
     assert len(LONG_NAME) == 200 and set(KAZAKH_LETTERS) <= set(LONG_NAME.lower())
     user = make_user(full_name=LONG_NAME)
     course = make_course(tier="specialist", title={"ru": LONG_TITLE, "kk": LONG_TITLE})
@@ -119,16 +137,25 @@ def test_long_kazakh_name_and_long_russian_title_do_not_overprint(client, login,
     login(user)
     response = client.get(f"/certificates/{certificate.code}.pdf")
     assert response.status_code == 200
-    _assert_clear(response.data, LONG_NAME, LONG_TITLE, certificate.code,
-                  f"/verify/{certificate.code}", "14 марта 2026")
+    _assert_clear(
+        response.data,
+        LONG_NAME,
+        LONG_TITLE,
+        certificate.code,
+        f"/verify/{certificate.code}",
+        "14 марта 2026",
+    )
 
 
-@pytest.mark.parametrize("name, title", [
-    ("Ли Ан", "ИИ"),
-    (LONG_NAME, "ИИ"),
-    ("Ли Ан", LONG_TITLE),
-    (LONG_NAME.replace(" ", ""), LONG_TITLE * 3),  # no spaces to break at; an absurd title
-])
+@pytest.mark.parametrize(
+    "name, title",
+    [
+        ("Ли Ан", "ИИ"),
+        (LONG_NAME, "ИИ"),
+        ("Ли Ан", LONG_TITLE),
+        (LONG_NAME.replace(" ", ""), LONG_TITLE * 3),  # no spaces to break at; an absurd title
+    ],
+)
 def test_no_overlap_whatever_the_lengths(name, title):
     _assert_clear(_render(holder_name=name, course_title=title), name, title)
 

@@ -22,7 +22,8 @@ WORDS = {  # (valid, revoked, course title, completion date) per UI language
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
 def test_valid_certificate_shows_name_course_and_date_in_each_language(
-        client, make_user, complete, language):
+    client, make_user, complete, language
+):
     user = make_user(full_name="Әлия Қасымқызы Нұрғалиева")
     certificate = complete(user)
     response = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": language})
@@ -50,15 +51,15 @@ def test_unknown_code_is_a_bare_404(client, make_user, complete):
 
 
 def test_admin_revokes_with_a_reason_then_the_page_says_so(
-        app_settings, request, make_user, complete, session):
+    app_settings, request, make_user, complete, session
+):
     app_settings["WTF_CSRF_ENABLED"] = True
     client = request.getfixturevalue("client")
     certificate = complete(make_user(full_name="Ержан Сапарұлы"))
     admin = make_user(roles=["admin"])
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": admin.email, "password": PASSWORD,
-                                "csrf_token": token})
+    client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
     # The test's app context (and so ``g``) outlives requests: drop the token cached there
     # before the login renewed the session, as a real next request would.
     g.pop("csrf_token", None)
@@ -69,11 +70,11 @@ def test_admin_revokes_with_a_reason_then_the_page_says_so(
     form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     url = f"/admin/certificates/{certificate.code}/revoke"
     assert client.post(url, data={"reason": "forged"}).status_code == 400  # no CSRF token
-    response = client.post(url, data={"reason": "Plagiarised assignment",
-                                      "csrf_token": form_token})
+    response = client.post(url, data={"reason": "Plagiarised assignment", "csrf_token": form_token})
     assert response.status_code == 302
-    page = client.get(f"/verify/{certificate.code}",
-                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Revoked" in page and "Plagiarised assignment" in page
     assert "Ержан Сапарұлы" in page
 
@@ -81,15 +82,15 @@ def test_admin_revokes_with_a_reason_then_the_page_says_so(
 def test_learner_cannot_revoke(client, login, make_user, complete):
     certificate = complete(make_user())
     login(make_user())
-    response = client.post(f"/admin/certificates/{certificate.code}/revoke",
-                           data={"reason": "mine now"})
+    response = client.post(
+        f"/admin/certificates/{certificate.code}/revoke", data={"reason": "mine now"}
+    )
     assert response.status_code == 403
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
     assert "mine now" not in page
 
 
-def test_deleted_account_verifies_as_revoked_without_the_name(client, session, make_user,
-                                                              complete):
+def test_deleted_account_verifies_as_revoked_without_the_name(client, session, make_user, complete):
     user = make_user(full_name="Гүлнар Өтебайқызы")
     certificate = complete(user)
     accounts.delete_account(session, user=user, password=PASSWORD)
@@ -107,40 +108,55 @@ def test_deleting_the_user_row_alone_also_revokes(client, session, make_user, co
     session.delete(user)
     session.flush()
     session.expire_all()
-    page = client.get(f"/verify/{certificate.code}",
-                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Revoked" in page and "holder&#39;s account deleted" in page
     assert "Бауыржан" not in page
 
 
 def test_annulled_completion_revokes_its_certificate(client, session, make_user, complete):
     certificate = complete(make_user())
-    services.revoke_for_completion(session, completion=certificate.completion,
-                                   reason="Completion annulled: shared account")
-    page = client.get(f"/verify/{certificate.code}",
-                      headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    services.revoke_for_completion(
+        session, completion=certificate.completion, reason="Completion annulled: shared account"
+    )
+    page = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": "ru"}).get_data(
+        as_text=True
+    )
     assert "Отозван" in page and "Completion annulled: shared account" in page
 
 
 def test_admin_annulment_through_statistics_revokes(client, session, make_user, complete):
     certificate = complete(make_user(full_name="Асқар Жұмабеков"))
     admin = make_user(roles=["admin"])
-    stats.annul_completion(session, completion=certificate.completion,
-                           reason="Exam taken by another person", by_user=admin)
-    page = client.get(f"/verify/{certificate.code}",
-                      headers={"Accept-Language": "kk"}).get_data(as_text=True)
+    stats.annul_completion(
+        session,
+        completion=certificate.completion,
+        reason="Exam taken by another person",
+        by_user=admin,
+    )
+    page = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": "kk"}).get_data(
+        as_text=True
+    )
     assert "Кері қайтарып алынған" in page
     assert "курсты аяқтаудың күші жойылды: Exam taken by another person" in page
 
 
-def test_an_annulment_recorded_without_revoking_still_shows_revoked(client, session,
-                                                                   make_user, complete):
+def test_an_annulment_recorded_without_revoking_still_shows_revoked(
+    client, session, make_user, complete
+):
     certificate = complete(make_user())
-    session.add(Correction(completion_id=certificate.completion_id,
-                           kind=CorrectionKind.ANNULLED, reason="Fraud confirmed"))
+    session.add(
+        Correction(
+            completion_id=certificate.completion_id,
+            kind=CorrectionKind.ANNULLED,
+            reason="Fraud confirmed",
+        )
+    )
     session.flush()
-    page = client.get(f"/verify/{certificate.code}",
-                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/verify/{certificate.code}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Revoked" in page and "Fraud confirmed" in page
 
 

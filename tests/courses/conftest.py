@@ -50,5 +50,3 @@ def line_number(path: Path, fragment: str, occurrence: int = 1) -> int:
             if seen == occurrence:
                 return number
     raise AssertionError(f"{fragment!r} not found in {path}")
-
-

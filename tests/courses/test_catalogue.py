@@ -15,24 +15,43 @@ from lms.courses.models import Course, Tier
 @pytest.fixture
 def catalogue(session: Session) -> dict[str, Course]:
     def course(slug: str, **fields) -> Course:
-        values = {"tier": Tier.PUBLIC, "languages": ["kk", "ru", "en"], "sectors": [],
-                  "published": True,
-                  "title": {"kk": f"{slug} kk", "ru": f"{slug} ru", "en": f"{slug} en"},
-                  "summary": {"en": f"About {slug}"}}
+        values = {
+            "tier": Tier.PUBLIC,
+            "languages": ["kk", "ru", "en"],
+            "sectors": [],
+            "published": True,
+            "title": {"kk": f"{slug} kk", "ru": f"{slug} ru", "en": f"{slug} en"},
+            "summary": {"en": f"About {slug}"},
+        }
         values.update(fields)
         made = Course(slug=slug, **values)
         session.add(made)
         return made
 
     made = {
-        "everyone": course("everyone", title={"kk": "Жасанды интеллект баршаға",
-                                              "ru": "Искусственный интеллект для всех",
-                                              "en": "AI for Everyone"}),
-        "mining": course("mining", tier=Tier.SPECIALIST, sectors=["B"], languages=["ru", "en"],
-                         title={"ru": "ИИ в горнодобыче", "en": "AI in Mining"}),
-        "farming": course("farming", tier=Tier.SPECIALIST, sectors=["A"], languages=["kk"],
-                          title={"kk": "Ауыл шаруашылығындағы ЖИ"},
-                          summary={"kk": "Егіншілерге арналған курс"}),
+        "everyone": course(
+            "everyone",
+            title={
+                "kk": "Жасанды интеллект баршаға",
+                "ru": "Искусственный интеллект для всех",
+                "en": "AI for Everyone",
+            },
+        ),
+        "mining": course(
+            "mining",
+            tier=Tier.SPECIALIST,
+            sectors=["B"],
+            languages=["ru", "en"],
+            title={"ru": "ИИ в горнодобыче", "en": "AI in Mining"},
+        ),
+        "farming": course(
+            "farming",
+            tier=Tier.SPECIALIST,
+            sectors=["A"],
+            languages=["kk"],
+            title={"kk": "Ауыл шаруашылығындағы ЖИ"},
+            summary={"kk": "Егіншілерге арналған курс"},
+        ),
         "draft": course("draft", published=False, title={"en": "Secret draft course"}),
     }
     session.flush()
@@ -40,8 +59,10 @@ def catalogue(session: Session) -> dict[str, Course]:
 
 
 def titles(html: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", t).strip()
-            for t in re.findall(r'<h2 class="card-title">(.*?)</h2>', html, re.S)]
+    return [
+        re.sub(r"<[^>]+>", "", t).strip()
+        for t in re.findall(r'<h2 class="card-title">(.*?)</h2>', html, re.S)
+    ]
 
 
 def page(client, query: str = "", lang: str = "en") -> str:
@@ -61,16 +82,15 @@ def test_published_courses_only(client, catalogue) -> None:
 
 
 def test_filters_by_tier_language_and_sector(client, catalogue) -> None:
-    assert titles(page(client, "?tier=specialist")) == ["Ауыл шаруашылығындағы ЖИ",
-                                                        "AI in Mining"]
+    assert titles(page(client, "?tier=specialist")) == ["Ауыл шаруашылығындағы ЖИ", "AI in Mining"]
     assert titles(page(client, "?tier=public")) == ["AI for Everyone"]
-    assert titles(page(client, "?language=kk")) == ["AI for Everyone",
-                                                    "Ауыл шаруашылығындағы ЖИ"]
+    assert titles(page(client, "?language=kk")) == ["AI for Everyone", "Ауыл шаруашылығындағы ЖИ"]
     # A course for every sector ([] sectors) is shown for any sector.
     assert titles(page(client, "?sector=B")) == ["AI for Everyone", "AI in Mining"]
     assert titles(page(client, "?tier=specialist&language=ru&sector=B")) == ["AI in Mining"]
-    assert "No course matches these filters." in page(client, "?tier=public&sector=A&language=kk"
-                                                              "&q=mining")
+    assert "No course matches these filters." in page(
+        client, "?tier=public&sector=A&language=kk&q=mining"
+    )
 
 
 def test_search_by_title_in_any_language_ignoring_case(client, catalogue) -> None:
@@ -82,8 +102,10 @@ def test_search_by_title_in_any_language_ignoring_case(client, catalogue) -> Non
 
 def test_unknown_filter_values_show_everything(client, catalogue) -> None:
     assert len(titles(page(client, "?tier=vip&language=xx&sector=ZZ"))) == 3
-    assert titles(page(client, "?tier=vip&language=kk")) == ["AI for Everyone",
-                                                            "Ауыл шаруашылығындағы ЖИ"]
+    assert titles(page(client, "?tier=vip&language=kk")) == [
+        "AI for Everyone",
+        "Ауыл шаруашылығындағы ЖИ",
+    ]
 
 
 def test_texts_in_the_ui_language_with_fallback(client, catalogue) -> None:
@@ -126,9 +148,13 @@ def test_every_filter_has_a_label(client, catalogue) -> None:
 
 def test_service_filters_work_without_a_request(session, catalogue) -> None:
     assert [c.slug for c in services.published_courses(session)] == [
-        "everyone", "farming", "mining"]
-    assert [c.slug for c in services.published_courses(session, tier="specialist",
-                                                       query="ai in")] == ["mining"]
+        "everyone",
+        "farming",
+        "mining",
+    ]
+    assert [
+        c.slug for c in services.published_courses(session, tier="specialist", query="ai in")
+    ] == ["mining"]
     assert services.get_course(session, "mining").slug == "mining"
     with pytest.raises(services.CourseNotFound):
         services.get_course(session, "draft")

@@ -42,13 +42,17 @@ def provider() -> Iterator[tuple[KernelProvider, GraderSettings]]:
 
 
 def data_files(notebook: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in notebook.parent.iterdir()
-            if p.is_file() and p != notebook}
+    return {
+        p.name: p.read_bytes() for p in notebook.parent.iterdir() if p.is_file() and p != notebook
+    }
 
 
 def test_every_course_notebook_is_found() -> None:
     assert {p.parent.parent.parent.name for p in NOTEBOOKS} >= {
-        "ai-for-everyone", "applied-ml-for-industry", "example-package"}
+        "ai-for-everyone",
+        "applied-ml-for-industry",
+        "example-package",
+    }
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parts[-4]}/{p.stem}")
@@ -60,12 +64,17 @@ def test_reference_scores_full_and_student_version_zero(notebook: Path, provider
     files = data_files(notebook)
     with ThreadPoolExecutor(2) as pool:
         solved, unsolved = pool.map(
-            lambda submission: grade(release.master, submission, settings=settings,
-                                     kernel_provider=kernels, files=files),
-            (source, release.student))
+            lambda submission: grade(
+                release.master, submission, settings=settings, kernel_provider=kernels, files=files
+            ),
+            (source, release.student),
+        )
     assert solved.status == "graded", solved.reason
-    failing = [(c.grade_id, c.feedback_output[-300:]) for c in solved.cells
-               if c.score is not None and not c.passed]
+    failing = [
+        (c.grade_id, c.feedback_output[-300:])
+        for c in solved.cells
+        if c.score is not None and not c.passed
+    ]
     assert solved.score == release.auto_points, failing
     assert unsolved.status == "graded", unsolved.reason
     assert unsolved.score == 0, [(c.grade_id, c.score) for c in unsolved.cells if c.score]

@@ -19,23 +19,23 @@ def test_lesson_image_is_served(cli, client, example: Path) -> None:
     assert client.get("/courses/example-package/files/lessons/img/none.png").status_code == 404
 
 
-def test_draft_course_files_and_non_images_are_not_served(cli, client, session,
-                                                          example: Path) -> None:
+def test_draft_course_files_and_non_images_are_not_served(
+    cli, client, session, example: Path
+) -> None:
     (example / "lessons/notes.txt").write_text("instructor notes\n", encoding="utf-8")
     edit(example / "course.toml", "published = true", "published = false")
     assert cli("import", example).exit_code == 0
-    assert client.get("/courses/example-package/files/lessons/img/pipeline.png"
-                      ).status_code == 404
+    assert client.get("/courses/example-package/files/lessons/img/pipeline.png").status_code == 404
     course = session.scalar(select(Course).where(Course.slug == "example-package"))
     course.published = True
     session.flush()
     assert client.get("/courses/example-package/files/lessons/notes.txt").status_code == 404
-    assert client.get("/courses/example-package/files/lessons/img/pipeline.png"
-                      ).status_code == 200
+    assert client.get("/courses/example-package/files/lessons/img/pipeline.png").status_code == 200
 
 
-def test_a_drafts_images_are_shown_to_its_authors_only(cli, client, session, login,
-                                                       make_user, example: Path) -> None:
+def test_a_drafts_images_are_shown_to_its_authors_only(
+    cli, client, session, login, make_user, example: Path
+) -> None:
     edit(example / "course.toml", "published = true", "published = false")
     assert cli("import", example).exit_code == 0
     course = session.scalar(select(Course).where(Course.slug == "example-package"))
@@ -59,8 +59,11 @@ def test_changing_an_items_kind_keeps_the_item(cli, session, example: Path) -> N
     before = session.scalar(select(Item).where(Item.key == "basics-quiz"))
     item_id = before.id
     # The quiz becomes a lesson under the same id.
-    edit(example / "course.toml", 'id = "basics-quiz"\nkind = "quiz"',
-         'id = "basics-quiz"\nkind = "lesson"')
+    edit(
+        example / "course.toml",
+        'id = "basics-quiz"\nkind = "quiz"',
+        'id = "basics-quiz"\nkind = "lesson"',
+    )
     (example / "quizzes/basics-quiz.toml").unlink()
     (example / "lessons/basics-quiz.kk.md").write_text("# Қайталау\n", encoding="utf-8")
     result = cli("import", example)

@@ -46,7 +46,11 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     assert [m.key for m in course.modules] == ["basics", "practice"]
     items = {i.key: i for i in course.items}
     assert [i.key for i in course.items] == [
-        "what-is-ai", "basics-quiz", "data-and-models", "first-notebook"]
+        "what-is-ai",
+        "basics-quiz",
+        "data-and-models",
+        "first-notebook",
+    ]
     assert items["data-and-models"].required is False
     assert items["what-is-ai"].lesson.body["ru"].startswith("# Что такое")
 
@@ -54,7 +58,11 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     assert quiz.pass_mark == Decimal("0.7") and quiz.max_attempts == 3
     kinds = {q.key: q for q in quiz.questions}
     assert [q.kind for q in quiz.questions] == [
-        QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.NUMERIC, QuestionKind.TEXT]
+        QuestionKind.SINGLE,
+        QuestionKind.MULTIPLE,
+        QuestionKind.NUMERIC,
+        QuestionKind.TEXT,
+    ]
     assert kinds["q-learns-from"].answer == {"keys": ["examples"]}
     assert kinds["q-learns-from"].options[0]["key"] == "examples"
     assert kinds["q-true-about-ai"].answer == {"keys": ["patterns", "mistakes"]}
@@ -86,7 +94,8 @@ def test_owner_option_names_the_instructor(cli, session, make_user, example: Pat
 
 
 def test_reimport_updates_in_place_and_keeps_learners_records(
-        cli, session, make_user, example: Path) -> None:
+    cli, session, make_user, example: Path
+) -> None:
     assert cli("import", example).exit_code == 0
     course = _course(session)
     ids = {i.key: i.id for i in course.items}
@@ -99,17 +108,35 @@ def test_reimport_updates_in_place_and_keeps_learners_records(
     session.flush()
     passed_at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     for key in ids:
-        session.add(ItemProgress(enrollment_id=enrollment.id, item_id=ids[key], passed=True,
-                                 attempts=1, passed_at=passed_at))
-    completion = Completion(user_id=learner.id, person_key=learner.person_key,
-                            course_id=course.id, tier="public", region="KZ-75", sector="J",
-                            sex="female", age_band="35-44", language="ru",
-                            completed_at=passed_at, day=date(2026, 3, 1))
+        session.add(
+            ItemProgress(
+                enrollment_id=enrollment.id,
+                item_id=ids[key],
+                passed=True,
+                attempts=1,
+                passed_at=passed_at,
+            )
+        )
+    completion = Completion(
+        user_id=learner.id,
+        person_key=learner.person_key,
+        course_id=course.id,
+        tier="public",
+        region="KZ-75",
+        sector="J",
+        sex="female",
+        age_band="35-44",
+        language="ru",
+        completed_at=passed_at,
+        day=date(2026, 3, 1),
+    )
     session.add(completion)
     session.flush()
 
     # The author drops the optional lesson, renames a title and adds a new required lesson.
-    edit(example / "course.toml", '''[[modules.items]]
+    edit(
+        example / "course.toml",
+        """[[modules.items]]
 id = "data-and-models"
 kind = "lesson"
 required = false
@@ -118,14 +145,16 @@ required = false
 kk = "Деректер және модельдер"
 ru = "Данные и модели"
 en = "Data and models"
-''', '''[[modules.items]]
+""",
+        """[[modules.items]]
 id = "new-lesson"
 kind = "lesson"
 required = true
 
 [modules.items.title]
 kk = "Жаңа сабақ"
-''')
+""",
+    )
     edit(example / "course.toml", 'en = "Quiz: basics"', 'en = "Quiz: the basics"')
     for lang in ("kk", "ru", "en"):
         (example / f"lessons/data-and-models.{lang}.md").unlink()
@@ -148,8 +177,9 @@ kk = "Жаңа сабақ"
     assert session.scalar(select(func.count()).select_from(Assignment)) == 1
     assert session.scalar(select(func.count()).select_from(CourseFile)) == 1
     # The learner's passes and the completion fact are untouched.
-    progress = list(session.scalars(select(ItemProgress).where(
-        ItemProgress.enrollment_id == enrollment.id)))
+    progress = list(
+        session.scalars(select(ItemProgress).where(ItemProgress.enrollment_id == enrollment.id))
+    )
     assert len(progress) == 4 and all(p.passed for p in progress)
     assert session.get(Completion, completion.id).completed_at == passed_at
     assert session.get(Enrollment, enrollment.id).completed_at is None
@@ -158,14 +188,19 @@ kk = "Жаңа сабақ"
 
     outline = course_outline(course)
     assert [i.key for block in outline for i in block.items] == [
-        "what-is-ai", "basics-quiz", "new-lesson", "first-notebook"]
+        "what-is-ai",
+        "basics-quiz",
+        "new-lesson",
+        "first-notebook",
+    ]
 
 
 def test_a_removed_module_leaves_the_outline(cli, session, example: Path) -> None:
     assert cli("import", example).exit_code == 0
     text = (example / "course.toml").read_text(encoding="utf-8")
-    (example / "course.toml").write_text(text.split("[[modules]]\nid = \"practice\"")[0]
-                                         .rstrip() + "\n", encoding="utf-8")
+    (example / "course.toml").write_text(
+        text.split('[[modules]]\nid = "practice"')[0].rstrip() + "\n", encoding="utf-8"
+    )
     shutil.rmtree(example / "notebooks")
     for lang in ("kk", "ru", "en"):
         (example / f"lessons/data-and-models.{lang}.md").unlink()
@@ -193,7 +228,8 @@ def test_folder_of_packages_imports_in_prerequisite_order(cli, session, example:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines.index("example-package: imported (2 modules, 4 items)") < lines.index(
-        "a-advanced: imported (2 modules, 4 items)")
+        "a-advanced: imported (2 modules, 4 items)"
+    )
     assert [p.slug for p in _course(session, "a-advanced").prerequisites] == ["example-package"]
 
 
@@ -203,8 +239,11 @@ def test_each_package_is_all_or_nothing(cli, session, example: Path) -> None:
     shutil.copytree(example, broken)
     edit(broken / "course.toml", 'slug = "example-package"', 'slug = "broken-course"')
     # A second quiz whose file is broken: nothing of this package may be stored.
-    edit(broken / "course.toml", '''[[modules]]
-id = "practice"''', '''[[modules.items]]
+    edit(
+        broken / "course.toml",
+        '''[[modules]]
+id = "practice"''',
+        '''[[modules.items]]
 id = "second-quiz"
 kind = "quiz"
 
@@ -212,9 +251,11 @@ kind = "quiz"
 kk = "Екінші тест"
 
 [[modules]]
-id = "practice"''')
-    (broken / "quizzes/second-quiz.toml").write_text("pass_mark = 0.5\n[[questions]]\nid = \"q1\"\n"
-                                                    "kind = \"single\"\n", encoding="utf-8")
+id = "practice"''',
+    )
+    (broken / "quizzes/second-quiz.toml").write_text(
+        'pass_mark = 0.5\n[[questions]]\nid = "q1"\nkind = "single"\n', encoding="utf-8"
+    )
     result = cli("import", folder)
     assert result.exit_code != 0
     assert "broken-course/quizzes/second-quiz.toml:2: missing key 'options'" in result.stderr
@@ -228,13 +269,25 @@ def test_database_failure_rolls_back_the_whole_package(cli, session, example: Pa
     # The database itself refuses the last rows written (a data file of the assignment).
     # The trigger is created inside the test's transaction, so the rollback removes it.
     if session.bind.dialect.name == "sqlite":
-        session.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON assignment_file "
-                             "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+        session.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON assignment_file "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
     else:
-        session.execute(text("CREATE FUNCTION oqu_refuse() RETURNS trigger AS $$ BEGIN "
-                             "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"))
-        session.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON assignment_file "
-                             "FOR EACH ROW EXECUTE FUNCTION oqu_refuse()"))
+        session.execute(
+            text(
+                "CREATE FUNCTION oqu_refuse() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+            )
+        )
+        session.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON assignment_file "
+                "FOR EACH ROW EXECUTE FUNCTION oqu_refuse()"
+            )
+        )
     session.commit()
     try:
         result = cli("import", example)

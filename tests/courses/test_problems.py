@@ -160,17 +160,37 @@ def checkpoints_folder(pkg: Path) -> str:
 
 
 def not_utf8(pkg: Path) -> str:
-    (pkg / "lessons/what-is-ai.en.md").write_bytes("# Қазақ\n".encode("cp1251", "replace")
-                                                 + b"\xff\n")
+    (pkg / "lessons/what-is-ai.en.md").write_bytes(
+        "# Қазақ\n".encode("cp1251", "replace") + b"\xff\n"
+    )
     return "lessons/what-is-ai.en.md: not UTF-8 text"
 
 
 BREAKAGES: list[Callable[[Path], str]] = [
-    toml_syntax, unknown_key, bad_kind, missing_slug, wrong_type_in_quiz, key_of_another_kind,
-    duplicate_item_id, bad_item_id, missing_first_language_lesson, missing_quiz_file,
-    missing_notebook, unknown_language, unknown_sector, missing_prerequisite,
-    missing_title_language, two_correct_in_single, duplicate_question, unclosed_solution,
-    not_a_notebook, stray_lesson, forbidden_type, symlink, symlinked_folder, checkpoints_folder,
+    toml_syntax,
+    unknown_key,
+    bad_kind,
+    missing_slug,
+    wrong_type_in_quiz,
+    key_of_another_kind,
+    duplicate_item_id,
+    bad_item_id,
+    missing_first_language_lesson,
+    missing_quiz_file,
+    missing_notebook,
+    unknown_language,
+    unknown_sector,
+    missing_prerequisite,
+    missing_title_language,
+    two_correct_in_single,
+    duplicate_question,
+    unclosed_solution,
+    not_a_notebook,
+    stray_lesson,
+    forbidden_type,
+    symlink,
+    symlinked_folder,
+    checkpoints_folder,
     not_utf8,
 ]
 
@@ -192,8 +212,10 @@ def test_every_problem_is_reported_in_one_run(cli, example: Path) -> None:
     for line in expected:
         assert line in result.stderr
     # Each problem is one line starting with the file name.
-    assert all(line.startswith(("course.toml:", "quizzes/", "notebooks/")) for line in
-               result.stderr.splitlines())
+    assert all(
+        line.startswith(("course.toml:", "quizzes/", "notebooks/"))
+        for line in result.stderr.splitlines()
+    )
 
 
 def test_paths_are_relative_to_the_folder_given(cli, example: Path) -> None:

@@ -14,15 +14,19 @@ PACKAGES = sorted(p.parent for p in COURSES.glob("*/course.toml"))
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _prerequisite_folders(package: Path) -> list[Path]:
     """The packages in courses/ that ``package`` needs, those they need coming first."""
     found: list[Path] = []
     for slug in tomllib.loads((package / "course.toml").read_text("utf-8")).get(
-            "prerequisites", []):
+        "prerequisites", []
+    ):
         for folder in [*_prerequisite_folders(COURSES / slug), COURSES / slug]:
             if folder not in found:
                 found.append(folder)
@@ -65,15 +69,23 @@ def test_export_replaces_a_stale_copy(cli, tmp_path: Path, example: Path) -> Non
 def test_canonicalize_rewrites_a_package_in_canonical_form(cli, session, example: Path) -> None:
     before = _files(example)
     # What an author might write by hand: another key order, spacing, short forms.
-    edit(example / "course.toml", 'slug = "example-package"\ntier = "public"',
-         'tier   =  "public"\nslug = "example-package"')
-    edit(example / "course.toml", 'languages = ["kk", "ru", "en"]',
-         "languages = [ 'kk','ru','en' ]")
-    edit(example / "quizzes/basics-quiz.toml", "id = \"programmer\"\ncorrect = false\n",
-         "id = \"programmer\"\n")
+    edit(
+        example / "course.toml",
+        'slug = "example-package"\ntier = "public"',
+        'tier   =  "public"\nslug = "example-package"',
+    )
+    edit(
+        example / "course.toml", 'languages = ["kk", "ru", "en"]', "languages = [ 'kk','ru','en' ]"
+    )
+    edit(
+        example / "quizzes/basics-quiz.toml",
+        'id = "programmer"\ncorrect = false\n',
+        'id = "programmer"\n',
+    )
     notebook = example / "notebooks/first-notebook/first-notebook.ipynb"
-    notebook.write_text(notebook.read_text(encoding="utf-8").replace("\n ", "\n    "),
-                        encoding="utf-8")
+    notebook.write_text(
+        notebook.read_text(encoding="utf-8").replace("\n ", "\n    "), encoding="utf-8"
+    )
     result = cli("canonicalize", example)
     assert result.exit_code == 0, result.stderr
     assert "example-package: 3 files rewritten" in result.stdout

@@ -38,24 +38,35 @@ def live_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
 @pytest.fixture(scope="module")
 def live_app(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     instance = tmp_path_factory.mktemp("e2e-instance")
-    app = create_app(test_settings(live_database, instance, WTF_CSRF_ENABLED=True,
-                                   TESTING=False, BROKER_URL=broker_url(instance / "broker"),
-                                   GRADING_QUEUE=f"grading-e2e-{uuid.uuid4().hex[:8]}"))
+    app = create_app(
+        test_settings(
+            live_database,
+            instance,
+            WTF_CSRF_ENABLED=True,
+            TESTING=False,
+            BROKER_URL=broker_url(instance / "broker"),
+            GRADING_QUEUE=f"grading-e2e-{uuid.uuid4().hex[:8]}",
+        )
+    )
     with app.app_context():
-        result = app.test_cli_runner().invoke(
-            args=["courses", "import", str(ROOT / "courses")])
+        result = app.test_cli_runner().invoke(args=["courses", "import", str(ROOT / "courses")])
     assert result.exit_code == 0, result.output
     return app
 
 
 @pytest.fixture(scope="module")
-def grading_worker(live_app: Any, live_database: str,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+def grading_worker(
+    live_app: Any, live_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
     """A real Celery worker grading what the live server sends (sandbox as in
     tests/assignments: off unless ``LMS_TEST_GRADER_SANDBOX=on``)."""
     folder = tmp_path_factory.mktemp("e2e-worker")
-    env = worker_env(live_database, str(live_app.config["BROKER_URL"]), folder,
-                     LMS_GRADING_QUEUE=str(live_app.config["GRADING_QUEUE"]))
+    env = worker_env(
+        live_database,
+        str(live_app.config["BROKER_URL"]),
+        folder,
+        LMS_GRADING_QUEUE=str(live_app.config["GRADING_QUEUE"]),
+    )
     worker = start_worker(env, folder, f"e2e-{uuid.uuid4().hex[:6]}")
     yield worker
     worker.kill()  # nothing is in flight by now; a warm shutdown would only cost seconds
@@ -66,18 +77,34 @@ def make_account(live_app: Any) -> Callable[..., str]:
     """An account committed to the live database, its roles granted through the real CLI
     (``flask users grant``); returns the e-mail (the password is ``tests.conftest.PASSWORD``)."""
 
-    def make(*, roles: tuple[str, ...] = (), locale: str = "en", name: str = "Test User",
-             sector: str = "J") -> str:
+    def make(
+        *,
+        roles: tuple[str, ...] = (),
+        locale: str = "en",
+        name: str = "Test User",
+        sector: str = "J",
+    ) -> str:
         email = f"e2e-{uuid.uuid4().hex[:10]}@example.kz"
         with live_app.app_context():
             session = db.session()
             person = Person()
             session.add(person)
             session.flush()
-            session.add(User(email=email, full_name=name, region="KZ-75", sector=sector,
-                             birth_year=1990, sex="female", locale=locale,
-                             consent_version="2026-01", consented_at=datetime.now(UTC),
-                             person_key=person.key, password_hash=password_hash(PASSWORD)))
+            session.add(
+                User(
+                    email=email,
+                    full_name=name,
+                    region="KZ-75",
+                    sector=sector,
+                    birth_year=1990,
+                    sex="female",
+                    locale=locale,
+                    consent_version="2026-01",
+                    consented_at=datetime.now(UTC),
+                    person_key=person.key,
+                    password_hash=password_hash(PASSWORD),
+                )
+            )
             session.commit()
             for role in roles:
                 result = live_app.test_cli_runner().invoke(args=["users", "grant", role, email])
@@ -112,16 +139,25 @@ def browser() -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) and shutil.which("chromium")):
         if os.environ.get("CI"):
             pytest.fail("CI must run the browser tests: install chromium and chromium-driver")
-        pytest.skip("no Chromium at /usr/bin/chromium: browser tests skipped "
-                    "(apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "no Chromium at /usr/bin/chromium: browser tests skipped "
+            "(apt-get install chromium chromium-driver)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"])
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 

@@ -26,16 +26,18 @@ def seeded(live_app: Any) -> tuple[int, int]:
     """Synthetic learners with completions (the real CLI), and the people counted toward
     each target, read from the milestones (not from the counters the dashboard shows)."""
     result = live_app.test_cli_runner().invoke(
-        args=["stats", "seed-synthetic", "--learners", str(LEARNERS), "--seed", "11",
-              "--force"])
+        args=["stats", "seed-synthetic", "--learners", str(LEARNERS), "--seed", "11", "--force"]
+    )
     assert result.exit_code == 0, result.output
     with live_app.app_context():
         session = db.session()
         day = figures.today()
-        trained = session.scalar(select(func.count()).select_from(Milestone)
-                                 .where(Milestone.first_day <= day))
-        specialists = session.scalar(select(func.count()).select_from(Milestone)
-                                     .where(Milestone.specialist_day <= day))
+        trained = session.scalar(
+            select(func.count()).select_from(Milestone).where(Milestone.first_day <= day)
+        )
+        specialists = session.scalar(
+            select(func.count()).select_from(Milestone).where(Milestone.specialist_day <= day)
+        )
     assert trained and specialists
     return int(trained), int(specialists)
 
@@ -62,15 +64,20 @@ def desk_page(browser: Any) -> Iterator[tuple[Any, list[str]]]:
 
 
 def test_analyst_sees_progress_and_charts_without_a_cdn(
-        desk_page: tuple[Any, list[str]], live_server: str, make_account: Any,
-        seeded: tuple[int, int]) -> None:
+    desk_page: tuple[Any, list[str]], live_server: str, make_account: Any, seeded: tuple[int, int]
+) -> None:
     page, requests = desk_page
     trained, specialists = seeded
     log_in(page, live_server, make_account(roles=("analyst",), locale="ru"))
     charts: dict[str, tuple[int, str]] = {}
-    page.on("response", lambda r: charts.__setitem__(
-        urlsplit(r.url).path, (r.status, r.headers.get("content-type", "")))
-        if "/stats/charts/" in r.url else None)
+    page.on(
+        "response",
+        lambda r: (
+            charts.__setitem__(urlsplit(r.url).path, (r.status, r.headers.get("content-type", "")))
+            if "/stats/charts/" in r.url
+            else None
+        ),
+    )
 
     page.goto(f"{live_server}/stats")
     assert page.get_attribute("html", "lang") == "ru"
@@ -79,8 +86,10 @@ def test_analyst_sees_progress_and_charts_without_a_cdn(
     # The two targets: a progress bar each, with the figure, the target and the share.
     cards = page.locator("section.stats-targets .card")
     assert cards.count() == 2
-    expected = [("Обучены навыкам ИИ", trained, figures.TARGET_TRAINED),
-                ("Отраслевые специалисты", specialists, figures.TARGET_SPECIALISTS)]
+    expected = [
+        ("Обучены навыкам ИИ", trained, figures.TARGET_TRAINED),
+        ("Отраслевые специалисты", specialists, figures.TARGET_SPECIALISTS),
+    ]
     for i, (label, reached, target) in enumerate(expected):
         card = cards.nth(i)
         assert card.locator("h2").inner_text() == label
@@ -99,8 +108,9 @@ def test_analyst_sees_progress_and_charts_without_a_cdn(
         pair = pairs.nth(i)
         image = pair.locator("figure.chart img")
         image.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=image.element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
         assert image.get_attribute("alt")
         path = urlsplit(image.evaluate("img => img.currentSrc")).path
         status, content_type = charts.get(path, (0, ""))
@@ -109,12 +119,17 @@ def test_analyst_sees_progress_and_charts_without_a_cdn(
         assert table.count() == 1 and table.locator("tbody tr").count() >= 1
     # The tier table agrees with the targets: people first trained, by tier, add up.
     tier_rows = page.locator("section[aria-labelledby=bd-tier] table tbody tr")
-    new_trained = [int(tier_rows.nth(i).locator("td").nth(2).inner_text().replace(",", ""))
-                   for i in range(tier_rows.count())]
+    new_trained = [
+        int(tier_rows.nth(i).locator("td").nth(2).inner_text().replace(",", ""))
+        for i in range(tier_rows.count())
+    ]
     assert sum(new_trained) == trained
 
-    stray = [url for url in requests
-             if urlsplit(url).scheme not in ("data", "blob", "about")
-             and urlsplit(url).hostname != "127.0.0.1"]
+    stray = [
+        url
+        for url in requests
+        if urlsplit(url).scheme not in ("data", "blob", "about")
+        and urlsplit(url).hostname != "127.0.0.1"
+    ]
     assert stray == [], f"requests left 127.0.0.1: {stray}"
     assert any("/stats/charts/" in url for url in requests)

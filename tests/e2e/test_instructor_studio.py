@@ -20,10 +20,17 @@ TITLE_EN = "Sensors and Models"
 TITLE_RU = "Датчики и модели"
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False,
-          points: int | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": not solution,
-                            "schema_version": 3, "solution": solution, "task": False}
+def _meta(
+    grade_id: str, *, grade: bool = False, solution: bool = False, points: int | None = None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -31,14 +38,21 @@ def _meta(grade_id: str, *, grade: bool = False, solution: bool = False,
 
 def source_notebook(*, points: int | None) -> bytes:
     """One solution cell and one graded test cell (with ``points``, or none: invalid)."""
-    nb = new_notebook(cells=[
-        new_markdown_cell("# Doubling\n\nWrite `double(x)`.", metadata=_meta("intro")),
-        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                      "    ### END SOLUTION", metadata=_meta("answer", solution=True)),
-        new_code_cell("assert double(2) == 4", metadata=_meta(
-            "test-double", grade=True, points=points)),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Doubling\n\nWrite `double(x)`.", metadata=_meta("intro")),
+            new_code_cell(
+                "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                metadata=_meta("answer", solution=True),
+            ),
+            new_code_cell(
+                "assert double(2) == 4", metadata=_meta("test-double", grade=True, points=points)
+            ),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     return nbformat.writes(nb).encode()
 
 
@@ -54,14 +68,16 @@ def add_item(page: Any, key: str, kind: str, title: str) -> None:
 
 def upload_notebook(page: Any, data: bytes) -> None:
     form = page.locator("main form[action$='/notebook']")
-    form.locator("input[name=notebook]").set_input_files(files=[{
-        "name": "doubling.ipynb", "mimeType": "application/x-ipynb+json", "buffer": data}])
+    form.locator("input[name=notebook]").set_input_files(
+        files=[{"name": "doubling.ipynb", "mimeType": "application/x-ipynb+json", "buffer": data}]
+    )
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
 
 def test_instructor_builds_and_publishes_a_course(
-        page: Any, browser: Any, live_server: str, make_account: Any) -> None:
+    page: Any, browser: Any, live_server: str, make_account: Any
+) -> None:
     slug = f"sensors-{uuid.uuid4().hex[:6]}"
     log_in(page, live_server, make_account(roles=("instructor",), locale="en"))
 
@@ -94,8 +110,10 @@ def test_instructor_builds_and_publishes_a_course(
     # A lesson: the preview renders the Markdown as learners will see it.
     add_item(page, "reading-sensors", "lesson", "Reading sensors")
     assert page.url.endswith(f"/studio/courses/{slug}/lessons/reading-sensors")
-    markdown = ("## Why sensors drift\n\nCalibrate **every week**.\n\n"
-                "- temperature\n- pressure\n\n<script>window.__xss = 1</script>")
+    markdown = (
+        "## Why sensors drift\n\nCalibrate **every week**.\n\n"
+        "- temperature\n- pressure\n\n<script>window.__xss = 1</script>"
+    )
     page.fill("textarea[name=body_en]", markdown)
     page.fill("textarea[name=body_ru]", "## Почему датчики дрейфуют\n\nКалибруйте.")
     with page.expect_navigation():
@@ -108,7 +126,8 @@ def test_instructor_builds_and_publishes_a_course(
     assert preview.locator("script").count() == 0
     assert page.evaluate("window.__xss") is None
     assert page.locator(".studio-preview article.lesson[lang=ru] h2").inner_text() == (
-        "Почему датчики дрейфуют")
+        "Почему датчики дрейфуют"
+    )
     with page.expect_navigation():
         page.click("main form button[value=save]")
     assert page.input_value("textarea[name=body_en]") == markdown
@@ -125,8 +144,9 @@ def test_instructor_builds_and_publishes_a_course(
     page.fill("input[name='options-1-text_en']", "Rain")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
-    assert page.url.endswith(f"/studio/courses/{slug}/quizzes/sensor-check"), (
-        page.inner_text("main"))
+    assert page.url.endswith(f"/studio/courses/{slug}/quizzes/sensor-check"), page.inner_text(
+        "main"
+    )
     assert "What does calibration fix?" in page.inner_text("main ol.studio-items")
 
     # A notebook: the released student version is shown, without the solution.

@@ -132,5 +132,6 @@ def test_pages_fit_a_phone_and_work_by_keyboard(page: Any, live_server: str) -> 
         """() => [...document.querySelectorAll('main input, main select, main textarea')]
               .filter(e => e.type !== 'hidden' && e.type !== 'submit')
               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-              .map(e => e.name)""")
+              .map(e => e.name)"""
+    )
     assert unlabelled == []

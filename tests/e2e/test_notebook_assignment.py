@@ -32,8 +32,11 @@ def nbgrader(cell: Any) -> dict[str, Any]:
 def reference_answers() -> dict[str, str]:
     """The source notebook's solution cells as a learner would type them (no markers)."""
     source = nbformat.read(SOURCE, as_version=4)
-    return {nbgrader(c)["grade_id"]: MARKERS.sub("", c.source) for c in source.cells
-            if nbgrader(c).get("solution")}
+    return {
+        nbgrader(c)["grade_id"]: MARKERS.sub("", c.source)
+        for c in source.cells
+        if nbgrader(c).get("solution")
+    }
 
 
 def hidden_test_lines() -> list[str]:
@@ -59,8 +62,13 @@ def stored_submissions(app: Any) -> int:
 
 
 def test_learner_solves_a_notebook_and_sees_the_score_live(
-        page: Any, live_app: Any, live_server: str, make_account: Any, grading_worker: Any,
-        tmp_path: Path) -> None:
+    page: Any,
+    live_app: Any,
+    live_server: str,
+    make_account: Any,
+    grading_worker: Any,
+    tmp_path: Path,
+) -> None:
     email = make_account(locale="en", sector="C")
     log_in(page, live_server, email)
 
@@ -92,9 +100,16 @@ def test_learner_solves_a_notebook_and_sees_the_score_live(
     assert not any(line in text for line in hidden_test_lines())
 
     # A file that is not JSON: a clear error on the same page, and nothing was stored.
-    page.set_input_files('input[name="notebook"]', files=[{
-        "name": f"{NOTEBOOK}.ipynb", "mimeType": "application/x-ipynb+json",
-        "buffer": b"print('this is my homework')\n"}])
+    page.set_input_files(
+        'input[name="notebook"]',
+        files=[
+            {
+                "name": f"{NOTEBOOK}.ipynb",
+                "mimeType": "application/x-ipynb+json",
+                "buffer": b"print('this is my homework')\n",
+            }
+        ],
+    )
     page.click("main form[enctype] button[type=submit]")
     error = page.locator("#upload-error")
     error.wait_for()
@@ -131,8 +146,10 @@ def test_learner_solves_a_notebook_and_sees_the_score_live(
     # Per-cell feedback: every graded cell with its points; hidden tests' code not shown.
     rows = page.locator("table.feedback tbody tr")
     assert rows.count() == 3
-    feedback = {rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("td")
-                for i in range(rows.count())}
+    feedback = {
+        rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("td")
+        for i in range(rows.count())
+    }
     assert set(feedback) == {"test_missing_share", "test_fill", "test_standardise"}
     for cells in feedback.values():
         assert re.fullmatch(r"(\d+) / \1", cells.nth(0).inner_text().strip())

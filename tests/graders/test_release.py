@@ -90,8 +90,7 @@ def test_release_refuses_invalid_source_with_the_messages():
     ]
     # The platform translates problems by their code, with the cell in the details.
     (problem,) = caught.value.problems
-    assert (problem.code, problem.cell, problem.grade_id) == (
-        "grade-without-points", 3, "test_add")
+    assert (problem.code, problem.cell, problem.grade_id) == ("grade-without-points", 3, "test_add")
 
 
 def test_a_broken_header_is_named_as_the_header():

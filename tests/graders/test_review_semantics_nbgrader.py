@@ -127,16 +127,20 @@ CASES = {
 OURS = {
     "deleted_locked_setup_cell": (
         {"test_add": (1.0, False), "test_hidden": (2.0, False), "explain": (0.0, False)},
-        "deleted-cell"),
+        "deleted-cell",
+    ),
     "kernel_dies_after_tests": (
         {"test_add": (1.0, False), "test_hidden": (2.0, False), "explain": (0.0, False)},
-        "kernel-stopped"),
+        "kernel-stopped",
+    ),
     "partial_credit_above_points": (
         {"test_add": (0.0, False), "test_hidden": (2.0, False), "explain": (0.0, False)},
-        None),
+        None,
+    ),
     "copied_solution_cell": (
         {"test_add": (1.0, False), "test_hidden": (2.0, False), "explain": (0.0, False)},
-        None),
+        None,
+    ),
 }
 
 
@@ -167,7 +171,7 @@ def test_differs_from_nbgrader_on_purpose(grade_it, name):
 
 # -- the oracle ----------------------------------------------------------------------
 
-NBGRADER_SCRIPT = r'''
+NBGRADER_SCRIPT = r"""
 import json, os, sys
 from pathlib import Path
 import nbgrader.api as _api
@@ -190,7 +194,7 @@ for spec in json.loads(sys.argv[1]):
         grades = {g.name: [g.auto_score, g.needs_manual_grade] for g in nb.grades}
     results[spec["name"]] = {"success": r["success"], "grades": grades}
 print("@@" + json.dumps(results))
-'''
+"""
 
 
 def real_nbgrader(pairs: dict) -> dict:
@@ -208,7 +212,10 @@ def real_nbgrader(pairs: dict) -> dict:
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"  # nbgrader runs `alembic`
     done = subprocess.run(
         [sys.executable, "-c", NBGRADER_SCRIPT, json.dumps(specs)],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     line = [x for x in done.stdout.splitlines() if x.startswith("@@")]
     assert line, done.stderr[-3000:]

@@ -24,27 +24,41 @@ def item(course, key):
 def finish(client, course) -> None:
     """Read the required lesson and pass the quiz through the pages."""
     assert client.post(f"/courses/{course.slug}/items/intro/done").status_code == 303
-    assert client.post(f"/courses/{course.slug}/items/check/attempts",
-                       data={**RIGHT, "attempt": "1"}).status_code == 303
+    assert (
+        client.post(
+            f"/courses/{course.slug}/items/check/attempts", data={**RIGHT, "attempt": "1"}
+        ).status_code
+        == 303
+    )
 
 
 def test_completion_writes_one_fact_with_the_attributes_of_that_moment(
-        client, login, session, make_course, make_user) -> None:
+    client, login, session, make_course, make_user
+) -> None:
     course = make_course(tier="specialist")
     learner = make_user(region="KZ-71", sector="P", sex="male", birth_year=2001)
     services.enrol(session, user=learner, course=course, language="ru")
     login(learner)
     assert client.post(f"/courses/{course.slug}/items/intro/done").status_code == 303
     assert completions(session, learner) == [], "the quiz is still required"
-    response = client.post(f"/courses/{course.slug}/items/check/attempts",
-                           data={**RIGHT, "attempt": "1"}, follow_redirects=True)
+    response = client.post(
+        f"/courses/{course.slug}/items/check/attempts",
+        data={**RIGHT, "attempt": "1"},
+        follow_redirects=True,
+    )
     assert "Congratulations: you have completed this course!" in response.get_data(as_text=True)
     [fact] = completions(session, learner)
     this_year = datetime.now(UTC).year
     expected_band = "18-24" if this_year - 2001 <= 24 else "25-34"
-    assert (fact.region, fact.sector, fact.sex, fact.age_band, fact.language, fact.tier,
-            fact.course_id) == ("KZ-71", "P", "male", expected_band, "ru", "specialist",
-                                course.id)
+    assert (
+        fact.region,
+        fact.sector,
+        fact.sex,
+        fact.age_band,
+        fact.language,
+        fact.tier,
+        fact.course_id,
+    ) == ("KZ-71", "P", "male", expected_band, "ru", "specialist", course.id)
     milestone = session.get(Milestone, learner.person_key)
     assert milestone.first_completion_id == fact.id
     assert milestone.specialist_completion_id == fact.id
@@ -54,19 +68,34 @@ def test_completion_writes_one_fact_with_the_attributes_of_that_moment(
     session.expire_all()
     [again] = completions(session, learner)
     assert (again.region, again.sector, again.sex, again.age_band) == (
-        "KZ-71", "P", "male", expected_band)
+        "KZ-71",
+        "P",
+        "male",
+        expected_band,
+    )
     # More results after completion write no second fact.
-    assert client.post(f"/courses/{course.slug}/items/check/attempts",
-                       data={**RIGHT, "attempt": "2"}).status_code == 303
+    assert (
+        client.post(
+            f"/courses/{course.slug}/items/check/attempts", data={**RIGHT, "attempt": "2"}
+        ).status_code
+        == 303
+    )
     assert client.post(f"/courses/{course.slug}/items/extra/done").status_code == 303
     assert len(completions(session, learner)) == 1
 
 
 def test_optional_items_are_not_needed(session, course, enrolled, learner) -> None:
-    services.record_item_result(session, enrollment=enrolled, item=item(course, "intro"),
-                                score=None, max_score=None, passed=True)
-    services.record_item_result(session, enrollment=enrolled, item=item(course, "check"),
-                                score=3, max_score=4, passed=True)
+    services.record_item_result(
+        session,
+        enrollment=enrolled,
+        item=item(course, "intro"),
+        score=None,
+        max_score=None,
+        passed=True,
+    )
+    services.record_item_result(
+        session, enrollment=enrolled, item=item(course, "check"), score=3, max_score=4, passed=True
+    )
     assert enrolled.completed_at is not None
     assert len(completions(session, learner)) == 1
     summary = services.course_progress(session, enrollment=enrolled)
@@ -75,15 +104,18 @@ def test_optional_items_are_not_needed(session, course, enrolled, learner) -> No
 
 def test_a_failed_result_never_undoes_a_pass(session, course, enrolled) -> None:
     quiz = item(course, "check")
-    services.record_item_result(session, enrollment=enrolled, item=quiz, score=4,
-                                max_score=4, passed=True)
-    row = services.record_item_result(session, enrollment=enrolled, item=quiz,
-                                      score=Decimal("0.5"), max_score=4, passed=False)
+    services.record_item_result(
+        session, enrollment=enrolled, item=quiz, score=4, max_score=4, passed=True
+    )
+    row = services.record_item_result(
+        session, enrollment=enrolled, item=quiz, score=Decimal("0.5"), max_score=4, passed=False
+    )
     assert row.passed and row.best_score == 4 and row.attempts == 2
 
 
-def test_a_new_required_item_keeps_a_recorded_completion(client, login, session, course,
-                                                         enrolled, learner) -> None:
+def test_a_new_required_item_keeps_a_recorded_completion(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
     finish(client, course)
     completed_at = enrolled.completed_at
@@ -92,8 +124,14 @@ def test_a_new_required_item_keeps_a_recorded_completion(client, login, session,
     session.expire_all()
     enrollment = session.get(Enrollment, enrolled.id)
     assert enrollment.completed_at == completed_at
-    services.record_item_result(session, enrollment=enrollment, item=item(course, "extra"),
-                                score=None, max_score=None, passed=True)
+    services.record_item_result(
+        session,
+        enrollment=enrollment,
+        item=item(course, "extra"),
+        score=None,
+        max_score=None,
+        passed=True,
+    )
     assert len(completions(session, learner)) == 1
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Completed courses" in html and f"/courses/{course.slug}" in html
@@ -106,12 +144,14 @@ def test_assignment_results_count_toward_completion(session, make_course, learne
     course = make_course(items=[{"key": "nb", "kind": "assignment"}])
     enrollment = services.enrol(session, user=learner, course=course, language="en")
     notebook = item(course, "nb")
-    services.record_item_result(session, enrollment=enrollment, item=notebook, score=2,
-                                max_score=10, passed=False)
+    services.record_item_result(
+        session, enrollment=enrollment, item=notebook, score=2, max_score=10, passed=False
+    )
     assert enrollment.completed_at is None
     at = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)  # already 2 March in Almaty
-    row = services.record_item_result(session, enrollment=enrollment, item=notebook, score=9,
-                                      max_score=10, passed=True, at=at)
+    row = services.record_item_result(
+        session, enrollment=enrollment, item=notebook, score=9, max_score=10, passed=True, at=at
+    )
     assert row.best_score == 9 and row.passed_at == at
     [fact] = completions(session, learner)
     assert fact.completed_at == at and str(fact.day) == "2026-03-02"
@@ -123,14 +163,21 @@ def test_completion_issues_a_certificate(session, course, enrolled, learner) -> 
     from lms.certificates.models import Certificate
 
     for key, score in (("intro", None), ("check", 4)):
-        services.record_item_result(session, enrollment=enrolled, item=item(course, key),
-                                    score=score, max_score=4 if score else None, passed=True)
+        services.record_item_result(
+            session,
+            enrollment=enrolled,
+            item=item(course, key),
+            score=score,
+            max_score=4 if score else None,
+            passed=True,
+        )
     [fact] = completions(session, learner)
     assert session.scalar(select(Certificate).where(Certificate.completion_id == fact.id))
 
 
-def test_dashboard_shows_progress_next_item_and_completions(client, login, session,
-                                                            make_course, learner) -> None:
+def test_dashboard_shows_progress_next_item_and_completions(
+    client, login, session, make_course, learner
+) -> None:
     started = make_course(title={"en": "Started course"})
     done = make_course(title={"en": "Finished course"})
     services.enrol(session, user=learner, course=started, language="en")

@@ -43,8 +43,7 @@ def test_renderer_keeps_the_allow_list_only() -> None:
     assert "<table>" in html and "<th>model</th>" in html and "<h1>Title</h1>" in html
 
 
-def test_lesson_page_shows_sanitised_markdown(client, login, session, make_course, learner
-                                              ) -> None:
+def test_lesson_page_shows_sanitised_markdown(client, login, session, make_course, learner) -> None:
     course = make_course(items=[{"key": "intro", "kind": "lesson", "body": {"en": HOSTILE}}])
     services.enrol(session, user=learner, course=course, language="en")
     login(learner)
@@ -58,11 +57,15 @@ def test_lesson_page_shows_sanitised_markdown(client, login, session, make_cours
     assert "<td>tree</td>" in html
 
 
-def test_lesson_in_the_enrolment_language_with_fallback(client, login, session, make_course,
-                                                        make_user) -> None:
-    course = make_course(items=[
-        {"key": "both", "kind": "lesson", "body": {"en": "Hello learners", "ru": "Привет"}},
-        {"key": "english", "kind": "lesson", "body": {"en": "Only English here"}}])
+def test_lesson_in_the_enrolment_language_with_fallback(
+    client, login, session, make_course, make_user
+) -> None:
+    course = make_course(
+        items=[
+            {"key": "both", "kind": "lesson", "body": {"en": "Hello learners", "ru": "Привет"}},
+            {"key": "english", "kind": "lesson", "body": {"en": "Only English here"}},
+        ]
+    )
     learner = make_user(locale="en")
     services.enrol(session, user=learner, course=course, language="ru")
     login(learner)
@@ -72,8 +75,9 @@ def test_lesson_in_the_enrolment_language_with_fallback(client, login, session, 
     assert "Only English here" in html, "falls back to the course's first language"
 
 
-def test_mark_as_done_records_progress_and_moves_on(client, login, session, course, enrolled,
-                                                    learner) -> None:
+def test_mark_as_done_records_progress_and_moves_on(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
     page = client.get(f"/courses/{course.slug}/items/intro").get_data(as_text=True)
     assert "Mark as done" in page
@@ -81,8 +85,7 @@ def test_mark_as_done_records_progress_and_moves_on(client, login, session, cour
     response = client.post(f"/courses/{course.slug}/items/intro/done")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/courses/{course.slug}/items/extra")
-    row = session.scalar(select(ItemProgress).where(
-        ItemProgress.enrollment_id == enrolled.id))
+    row = session.scalar(select(ItemProgress).where(ItemProgress.enrollment_id == enrolled.id))
     assert row.passed and row.passed_at is not None
     page = client.get(f"/courses/{course.slug}/items/intro").get_data(as_text=True)
     assert "You have marked this lesson as done." in page and "Mark as done" not in page
@@ -108,8 +111,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client, course) -> None:
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_unknown_and_removed_items_are_404(client, login, session, course, enrolled,
-                                           learner) -> None:
+def test_unknown_and_removed_items_are_404(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
     assert client.get(f"/courses/{course.slug}/items/nope").status_code == 404
     extra = next(i for i in course.items if i.key == "extra")
@@ -119,18 +123,18 @@ def test_unknown_and_removed_items_are_404(client, login, session, course, enrol
     assert "Extra" not in client.get(f"/courses/{course.slug}").get_data(as_text=True)
 
 
-def test_assignment_items_link_to_the_assignment_page_or_say_soon(client, login, session,
-                                                                  make_course, learner,
-                                                                  app) -> None:
-    course = make_course(items=[{"key": "nb", "kind": "assignment",
-                                 "title": {"en": "Notebook one"}}])
+def test_assignment_items_link_to_the_assignment_page_or_say_soon(
+    client, login, session, make_course, learner, app
+) -> None:
+    course = make_course(
+        items=[{"key": "nb", "kind": "assignment", "title": {"en": "Notebook one"}}]
+    )
     services.enrol(session, user=learner, course=course, language="en")
     login(learner)
     response = client.get(f"/courses/{course.slug}/items/nb")
     if "assignments.item" in app.view_functions:
         assert response.status_code == 302
-        assert response.headers["Location"].endswith(
-            f"/courses/{course.slug}/assignments/nb")
+        assert response.headers["Location"].endswith(f"/courses/{course.slug}/assignments/nb")
     else:
         html = response.get_data(as_text=True)
         assert "Notebook one" in html and "Notebook assignments open soon." in html

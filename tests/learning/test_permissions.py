@@ -45,9 +45,15 @@ def as_role(client, login, session, make_user, make_course):
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_it_may(client, as_role, role) -> None:
     course = as_role(role)
-    got = tuple(client.get(path).status_code for path in (
-        f"/courses/{course.slug}", f"/courses/{course.slug}/items/intro",
-        f"/courses/{course.slug}/items/check", "/dashboard"))
+    got = tuple(
+        client.get(path).status_code
+        for path in (
+            f"/courses/{course.slug}",
+            f"/courses/{course.slug}/items/intro",
+            f"/courses/{course.slug}/items/check",
+            "/dashboard",
+        )
+    )
     assert got == EXPECTED[role]
 
 
@@ -55,8 +61,9 @@ def test_each_role_gets_what_it_may(client, as_role, role) -> None:
 def test_only_enrolled_learners_record_anything(client, session, as_role, role) -> None:
     course = as_role(role)
     done = client.post(f"/courses/{course.slug}/items/intro/done")
-    quiz = client.post(f"/courses/{course.slug}/items/check/attempts",
-                       data={**RIGHT, "attempt": "1"})
+    quiz = client.post(
+        f"/courses/{course.slug}/items/check/attempts", data={**RIGHT, "attempt": "1"}
+    )
     if role in ("owner", "admin"):
         assert (done.status_code, quiz.status_code) == (404, 404)
     else:
@@ -67,8 +74,9 @@ def test_only_enrolled_learners_record_anything(client, session, as_role, role) 
 
 
 @pytest.mark.parametrize("role", ["learner", "instructor", "analyst", "admin"])
-def test_drafts_stay_hidden_from_all_but_their_staff(client, login, make_user, make_course,
-                                                     role) -> None:
+def test_drafts_stay_hidden_from_all_but_their_staff(
+    client, login, make_user, make_course, role
+) -> None:
     draft = make_course(published=False, owner_id=make_user(roles=["instructor"]).id)
     roles = {"learner": []}.get(role, [role])
     login(make_user(roles=roles))
@@ -77,13 +85,20 @@ def test_drafts_stay_hidden_from_all_but_their_staff(client, login, make_user, m
     assert client.get(f"/courses/{draft.slug}/items/check").status_code == expected
 
 
-def test_learning_pages_have_no_inline_script_or_style(client, login, session, course,
-                                                       enrolled, learner) -> None:
+def test_learning_pages_have_no_inline_script_or_style(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
-    attempt = client.post(f"/courses/{course.slug}/items/check/attempts",
-                          data={**RIGHT, "attempt": "1"}).headers["Location"]
-    for path in (f"/courses/{course.slug}", f"/courses/{course.slug}/items/intro",
-                 f"/courses/{course.slug}/items/check", attempt, "/dashboard"):
+    attempt = client.post(
+        f"/courses/{course.slug}/items/check/attempts", data={**RIGHT, "attempt": "1"}
+    ).headers["Location"]
+    for path in (
+        f"/courses/{course.slug}",
+        f"/courses/{course.slug}/items/intro",
+        f"/courses/{course.slug}/items/check",
+        attempt,
+        "/dashboard",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
@@ -96,8 +111,9 @@ def test_learning_pages_have_no_inline_script_or_style(client, login, session, c
                 assert f'for="{field_id}"' in html, (path, field_id)
 
 
-def test_learning_forms_need_the_csrf_token(app_settings, request, session, course, learner
-                                            ) -> None:
+def test_learning_forms_need_the_csrf_token(
+    app_settings, request, session, course, learner
+) -> None:
     from sqlalchemy import func, select
 
     from lms.learning.models import ItemProgress, QuizAttempt
@@ -111,16 +127,23 @@ def test_learning_forms_need_the_csrf_token(app_settings, request, session, cour
         html = client.get(path).get_data(as_text=True)
         return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
-    client.post("/login", data={"email": learner.email, "password": PASSWORD,
-                                "csrf_token": token("/login")})
+    client.post(
+        "/login", data={"email": learner.email, "password": PASSWORD, "csrf_token": token("/login")}
+    )
     base = f"/courses/{course.slug}/items"
     assert client.post(f"{base}/intro/done").status_code == 400
-    assert client.post(f"{base}/check/attempts", data={**RIGHT, "attempt": "1"}
-                       ).status_code == 400
+    assert client.post(f"{base}/check/attempts", data={**RIGHT, "attempt": "1"}).status_code == 400
     assert session.scalar(select(func.count(ItemProgress.id))) == 0
     assert session.scalar(select(func.count(QuizAttempt.id))) == 0
-    assert client.post(f"{base}/intro/done", data={"csrf_token": token(f"{base}/intro")}
-                       ).status_code == 303
-    assert client.post(f"{base}/check/attempts", data={
-        **RIGHT, "attempt": "1", "csrf_token": token(f"{base}/check")}).status_code == 303
+    assert (
+        client.post(f"{base}/intro/done", data={"csrf_token": token(f"{base}/intro")}).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"{base}/check/attempts",
+            data={**RIGHT, "attempt": "1", "csrf_token": token(f"{base}/check")},
+        ).status_code
+        == 303
+    )
     assert session.scalar(select(func.count(QuizAttempt.id))) == 1

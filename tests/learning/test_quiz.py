@@ -14,8 +14,14 @@ from tests.learning.conftest import RIGHT
 
 
 def question(kind: str, answer: dict, options=()) -> Question:
-    return Question(key="q", kind=kind, prompt={"en": "?"}, answer=answer,
-                    options=[{"key": k, "text": {"en": k}} for k in options], points=1)
+    return Question(
+        key="q",
+        kind=kind,
+        prompt={"en": "?"},
+        answer=answer,
+        options=[{"key": k, "text": {"en": k}} for k in options],
+        points=1,
+    )
 
 
 def verdict(q: Question, *values: str, language: str = "en") -> bool:
@@ -35,9 +41,19 @@ def test_multiple_choice_needs_exactly_the_correct_set() -> None:
     assert not verdict(q, "a", "b", "c"), "a superset earns nothing"
 
 
-@pytest.mark.parametrize(("typed", "right"), [
-    ("3.5", True), ("3,5", True), (" 3.50 ", True), ("3.505", True), ("3.495", True),
-    ("3.52", False), ("-3.5", False), ("35", False)])
+@pytest.mark.parametrize(
+    ("typed", "right"),
+    [
+        ("3.5", True),
+        ("3,5", True),
+        (" 3.50 ", True),
+        ("3.505", True),
+        ("3.495", True),
+        ("3.52", False),
+        ("-3.5", False),
+        ("35", False),
+    ],
+)
 def test_numeric_within_the_absolute_tolerance(typed: str, right: bool) -> None:
     q = question("numeric", {"value": 3.5, "tolerance": 0.01})
     assert verdict(q, typed) is right
@@ -65,8 +81,14 @@ def test_text_ignores_case_and_surrounding_space_in_any_course_language() -> Non
 
 def test_score_and_pass_mark() -> None:
     q1 = question("single", {"keys": ["a"]}, options="ab")
-    q2 = Question(key="r", kind="text", prompt={"en": "?"}, options=[], points=3,
-                  answer={"accepted": {"en": ["yes"]}})
+    q2 = Question(
+        key="r",
+        kind="text",
+        prompt={"en": "?"},
+        options=[],
+        points=3,
+        answer={"accepted": {"en": ["yes"]}},
+    )
     result = scoring.score([q1, q2], {"q": "a"}, pass_mark=Decimal("0.5"), language="en")
     assert (result.score, result.max_score, result.passed) == (1, 4, False)
     result = scoring.score([q1, q2], {"r": "Yes"}, pass_mark=Decimal("0.75"), language="en")
@@ -79,8 +101,9 @@ def test_a_quiz_without_points_is_never_passed() -> None:
     assert (result.score, result.max_score, result.passed) == (0, 0, False)
 
 
-def test_an_empty_quiz_does_not_complete_the_course(client, login, session, make_course,
-                                                    learner) -> None:
+def test_an_empty_quiz_does_not_complete_the_course(
+    client, login, session, make_course, learner
+) -> None:
     course = make_course(items=[{"key": "check", "kind": "quiz", "questions": []}])
     enrollment = services.enrol(session, user=learner, course=course, language="en")
     login(learner)
@@ -93,43 +116,53 @@ def test_an_empty_quiz_does_not_complete_the_course(client, login, session, make
 
 
 def attempts(session, enrollment) -> int:
-    return session.scalar(select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.enrollment_id == enrollment.id))
+    return session.scalar(
+        select(func.count(QuizAttempt.id)).where(QuizAttempt.enrollment_id == enrollment.id)
+    )
 
 
 def progress(session, enrollment, key="check") -> ItemProgress | None:
     item = next(i for i in enrollment.course.items if i.key == key)
-    return session.scalar(select(ItemProgress).where(
-        ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id))
+    return session.scalar(
+        select(ItemProgress).where(
+            ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id
+        )
+    )
 
 
 def submit(client, course, answers: dict, attempt: int | str = 1):
-    return client.post(f"/courses/{course.slug}/items/check/attempts",
-                       data={**answers, "attempt": str(attempt)})
+    return client.post(
+        f"/courses/{course.slug}/items/check/attempts", data={**answers, "attempt": str(attempt)}
+    )
 
 
-def test_quiz_page_never_contains_the_answers(client, login, course, enrolled, learner
-                                              ) -> None:
+def test_quiz_page_never_contains_the_answers(client, login, course, enrolled, learner) -> None:
     login(learner)
     html = client.get(f"/courses/{course.slug}/items/check").get_data(as_text=True)
     assert 'type="radio" name="q-capital" value="astana"' in html
     assert 'type="checkbox" name="q-ml" value="supervised"' in html
     assert 'inputmode="decimal"' in html and 'name="q-city"' in html
-    assert 'name="attempt" type="hidden" value="1"' in html or \
-        'type="hidden" name="attempt" value="1"' in html
+    assert (
+        'name="attempt" type="hidden" value="1"' in html
+        or 'type="hidden" name="attempt" value="1"' in html
+    )
     assert "Astana has been the capital" not in html, "no explanation before an attempt"
     assert "<span>Supervised</span>" in html and "Half of seven?" in html
-    form = html[html.index('<form method="post" action="/courses/'):]
-    form = form[:form.index("</form>")]
-    for secret in ("accepted", "tolerance", "3.5", "Almaty\"", "keys"):
+    form = html[html.index('<form method="post" action="/courses/') :]
+    form = form[: form.index("</form>")]
+    for secret in ("accepted", "tolerance", "3.5", 'Almaty"', "keys"):
         assert secret not in form, secret
 
 
-def test_an_attempt_is_scored_and_shown_with_explanations(client, login, session, course,
-                                                          enrolled, learner) -> None:
+def test_an_attempt_is_scored_and_shown_with_explanations(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
-    response = submit(client, course, {"q-capital": "almaty", "q-ml": ["supervised"],
-                                       "q-pi": "3,5", "q-city": "  ALMATY "})
+    response = submit(
+        client,
+        course,
+        {"q-capital": "almaty", "q-ml": ["supervised"], "q-pi": "3,5", "q-city": "  ALMATY "},
+    )
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "2 of 4 points." in html and "Not passed" in html
@@ -140,8 +173,9 @@ def test_an_attempt_is_scored_and_shown_with_explanations(client, login, session
     assert row.best_score == 2 and row.max_score == 4 and not row.passed and row.attempts == 1
 
 
-def test_the_best_attempt_counts_and_a_pass_is_never_undone(client, login, session, course,
-                                                            enrolled, learner) -> None:
+def test_the_best_attempt_counts_and_a_pass_is_never_undone(
+    client, login, session, course, enrolled, learner
+) -> None:
     login(learner)
     assert submit(client, course, {"q-capital": "almaty"}, 1).status_code == 303
     assert submit(client, course, RIGHT, 2).status_code == 303
@@ -153,10 +187,12 @@ def test_the_best_attempt_counts_and_a_pass_is_never_undone(client, login, sessi
     assert "4 of 4 points" in client.get(f"/courses/{course.slug}").get_data(as_text=True)
 
 
-def test_attempt_limit_is_enforced_and_keys_revealed_at_the_end(client, login, session,
-                                                                make_course, learner) -> None:
-    course = make_course(items=[{"key": "check", "kind": "quiz", "max_attempts": 2,
-                                 "pass_mark": "1"}])
+def test_attempt_limit_is_enforced_and_keys_revealed_at_the_end(
+    client, login, session, make_course, learner
+) -> None:
+    course = make_course(
+        items=[{"key": "check", "kind": "quiz", "max_attempts": 2, "pass_mark": "1"}]
+    )
     enrollment = services.enrol(session, user=learner, course=course, language="en")
     login(learner)
     assert submit(client, course, {"q-capital": "almaty"}, 1).status_code == 303
@@ -175,18 +211,22 @@ def test_attempt_limit_is_enforced_and_keys_revealed_at_the_end(client, login, s
     assert "Submit answers" not in page
 
 
-@pytest.mark.parametrize(("answers", "attempt", "message"), [
-    ({**RIGHT, "q-injected": "1"}, 1, "not in this quiz"),
-    ({**RIGHT, "q-capital": "bishkek"}, 1, "not one of the question"),
-    ({**RIGHT, "q-ml": ["supervised", "ghost"]}, 1, "not one of the question"),
-    ({**RIGHT, "q-pi": "three and a half"}, 1, "Answer with a number"),
-    ({**RIGHT, "q-capital": ["astana", "almaty"]}, 1, "Give one answer"),
-    (RIGHT, 7, "out of date"),
-    (RIGHT, "1; drop table", "out of date"),
-    (RIGHT, "", "out of date"),
-])
-def test_bad_input_is_400_and_changes_nothing(client, login, session, course, enrolled,
-                                              learner, answers, attempt, message) -> None:
+@pytest.mark.parametrize(
+    ("answers", "attempt", "message"),
+    [
+        ({**RIGHT, "q-injected": "1"}, 1, "not in this quiz"),
+        ({**RIGHT, "q-capital": "bishkek"}, 1, "not one of the question"),
+        ({**RIGHT, "q-ml": ["supervised", "ghost"]}, 1, "not one of the question"),
+        ({**RIGHT, "q-pi": "three and a half"}, 1, "Answer with a number"),
+        ({**RIGHT, "q-capital": ["astana", "almaty"]}, 1, "Give one answer"),
+        (RIGHT, 7, "out of date"),
+        (RIGHT, "1; drop table", "out of date"),
+        (RIGHT, "", "out of date"),
+    ],
+)
+def test_bad_input_is_400_and_changes_nothing(
+    client, login, session, course, enrolled, learner, answers, attempt, message
+) -> None:
     login(learner)
     response = submit(client, course, answers, attempt)
     assert response.status_code == 400
@@ -198,16 +238,16 @@ def test_bad_input_is_400_and_changes_nothing(client, login, session, course, en
     assert attempts(session, enrolled) == 1
 
 
-def test_a_form_sent_twice_counts_once(client, login, session, course, enrolled, learner
-                                       ) -> None:
+def test_a_form_sent_twice_counts_once(client, login, session, course, enrolled, learner) -> None:
     login(learner)
     assert submit(client, course, RIGHT, 1).status_code == 303
     assert submit(client, course, RIGHT, 1).status_code == 400
     assert attempts(session, enrolled) == 1
 
 
-def test_another_learner_cannot_see_my_attempt(client, login, session, course, enrolled,
-                                               learner, make_user) -> None:
+def test_another_learner_cannot_see_my_attempt(
+    client, login, session, course, enrolled, learner, make_user
+) -> None:
     login(learner)
     mine = submit(client, course, RIGHT, 1).headers["Location"]
     assert client.get(mine).status_code == 200
@@ -221,7 +261,6 @@ def test_another_learner_cannot_see_my_attempt(client, login, session, course, e
     assert response.status_code == 404
     attempt_id = int(mine.rsplit("/", 1)[1])
     for guess in (attempt_id, attempt_id + 1, attempt_id - 1):
-        assert client.get(f"/courses/{course.slug}/items/check/attempts/{guess}"
-                          ).status_code == 404
+        assert client.get(f"/courses/{course.slug}/items/check/attempts/{guess}").status_code == 404
     page = client.get(f"/courses/{course.slug}/items/check").get_data(as_text=True)
     assert "Your attempts" not in page and "Your best result" not in page

@@ -59,8 +59,9 @@ class Result:
     timed_out: bool = False
 
 
-def execute(kernel: SandboxedKernel, code: str, *, timeout: float = 30.0,
-            max_output: int = 10 * 1024 * 1024) -> Result:
+def execute(
+    kernel: SandboxedKernel, code: str, *, timeout: float = 30.0, max_output: int = 10 * 1024 * 1024
+) -> Result:
     """Run ``code`` and read its iopub messages until idle (or timeout / output cap)."""
     kc = kernel.handle.kc
     msg_id = kc.execute(code, store_history=False)
@@ -120,8 +121,7 @@ def run_pids(kernel: SandboxedKernel) -> list[int]:
 
 
 @pytest.fixture
-def kernel_factory(sandbox_settings: GraderSettings) -> Iterator[
-        Callable[..., SandboxedKernel]]:
+def kernel_factory(sandbox_settings: GraderSettings) -> Iterator[Callable[..., SandboxedKernel]]:
     """Start sandboxed kernels (optionally with other limits); all destroyed and checked."""
     started: list[SandboxedKernel] = []
 

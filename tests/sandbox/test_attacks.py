@@ -27,9 +27,12 @@ def assert_still_works(kernel) -> None:
 
 
 def test_ordinary_code_runs_as_an_unprivileged_user_with_course_libraries(kernel):
-    result = execute(kernel, "import os, numpy, pandas, sklearn, matplotlib.pyplot as plt\n"
-                             "print(os.getuid(), os.getcwd(), int(numpy.arange(5).sum()),\n"
-                             "      pandas.DataFrame({'a': [1, 2]}).a.sum())")
+    result = execute(
+        kernel,
+        "import os, numpy, pandas, sklearn, matplotlib.pyplot as plt\n"
+        "print(os.getuid(), os.getcwd(), int(numpy.arange(5).sum()),\n"
+        "      pandas.DataFrame({'a': [1, 2]}).a.sum())",
+    )
     assert result.error is None and result.stderr == ""
     uid, cwd, total, pandas_sum = result.stdout.split()
     assert int(uid) not in (0, os.getuid()) and cwd == "/tmp/work"
@@ -43,8 +46,9 @@ def test_tcp_connection_to_a_port_listening_on_the_hosts_loopback_fails(kernel):
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
     try:
-        result = execute(kernel, f"import socket\nsocket.create_connection(('127.0.0.1', {port}),"
-                                 " timeout=3)")
+        result = execute(
+            kernel, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)"
+        )
         assert result.error is not None and "ConnectionRefusedError" in result.error
         with pytest.raises(TimeoutError):
             listener.accept()  # nothing ever reached the host's listener
@@ -56,11 +60,14 @@ def test_tcp_connection_to_a_port_listening_on_the_hosts_loopback_fails(kernel):
 
 
 def test_vsock_and_other_socket_families_are_refused(kernel):
-    result = execute(kernel, "import socket\nfails = []\n"
-                             "for family in (socket.AF_VSOCK, socket.AF_PACKET, socket.AF_ALG):\n"
-                             "    try:\n        socket.socket(family, socket.SOCK_DGRAM)\n"
-                             "    except OSError as e:\n        fails.append(e.errno)\n"
-                             "print(fails)")
+    result = execute(
+        kernel,
+        "import socket\nfails = []\n"
+        "for family in (socket.AF_VSOCK, socket.AF_PACKET, socket.AF_ALG):\n"
+        "    try:\n        socket.socket(family, socket.SOCK_DGRAM)\n"
+        "    except OSError as e:\n        fails.append(e.errno)\n"
+        "print(fails)",
+    )
     assert result.error is None and result.stdout == "[97, 97, 97]\n"
     assert_still_works(kernel)
 
@@ -90,14 +97,24 @@ def test_platform_files_are_not_visible(kernel, beside_the_platform):
     os.chmod(database, 0o644)
     # Every target is readable by the grader; the platform's own database and key when
     # `make` has created them.
-    targets = [str(database), str(readable), str(REPO / "instance" / "secret_key"),
-               str(REPO / "instance" / "oqu.db"), str(REPO / "lms" / "config.py"),
-               "/etc/shadow", "/root/.bash_history", "/work/shared/DESIGN.md"]
+    targets = [
+        str(database),
+        str(readable),
+        str(REPO / "instance" / "secret_key"),
+        str(REPO / "instance" / "oqu.db"),
+        str(REPO / "lms" / "config.py"),
+        "/etc/shadow",
+        "/root/.bash_history",
+        "/work/shared/DESIGN.md",
+    ]
     assert all(os.access(t, os.R_OK) for t in targets[:2] + targets[4:5])
-    result = execute(kernel, f"import os\nfound = []\nfor path in {targets!r}:\n"
-                             "    try:\n        found.append((path, open(path).read(10)))\n"
-                             "    except OSError as e:\n        pass\n"
-                             "print(found, os.path.exists('/work'), os.path.exists('/root'))")
+    result = execute(
+        kernel,
+        f"import os\nfound = []\nfor path in {targets!r}:\n"
+        "    try:\n        found.append((path, open(path).read(10)))\n"
+        "    except OSError as e:\n        pass\n"
+        "print(found, os.path.exists('/work'), os.path.exists('/root'))",
+    )
     assert result.error is None and result.stdout == "[] False False\n"
     assert_still_works(kernel)
 
@@ -107,13 +124,15 @@ def test_the_graders_environment_is_not_visible(kernel_factory, monkeypatch):
     monkeypatch.setenv("LMS_SECRET_KEY", secret)
     monkeypatch.setenv("LMS_DATABASE_URL", f"postgresql://oqu:{secret}@db/oqu")
     kernel = kernel_factory()
-    code = ("import os, glob\nleaks = [k for k, v in os.environ.items() if 'LMS' in k + v]\n"
-            "for path in glob.glob('/proc/*/environ'):\n"
-            "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n"
-            "        continue\n"
-            f"    if b'LMS_' in data or {secret.encode()!r} in data:\n        leaks.append(path)\n"
-            "print(leaks, len(open('/proc/1/environ','rb').read()),"
-            " sorted(os.environ)[:3])")
+    code = (
+        "import os, glob\nleaks = [k for k, v in os.environ.items() if 'LMS' in k + v]\n"
+        "for path in glob.glob('/proc/*/environ'):\n"
+        "    try:\n        data = open(path, 'rb').read()\n    except OSError:\n"
+        "        continue\n"
+        f"    if b'LMS_' in data or {secret.encode()!r} in data:\n        leaks.append(path)\n"
+        "print(leaks, len(open('/proc/1/environ','rb').read()),"
+        " sorted(os.environ)[:3])"
+    )
     result = execute(kernel, code)
     assert result.error is None
     assert result.stdout.startswith("[] 0 ")  # bwrap's own process has an empty environment
@@ -122,15 +141,25 @@ def test_the_graders_environment_is_not_visible(kernel_factory, monkeypatch):
 
 
 def test_nothing_outside_the_private_tmp_is_writable(kernel, sandbox_settings):
-    targets = ["/x", "/etc/passwd", "/usr/x", "/dev/x", "/opt/oqu-kernel/x",
-               "/tmp/home/.matplotlib/fontlist-v3.11.0.json",
-               os.path.join(str(kernel.directory), "ipc", "x"), "/proc/x"]
-    result = execute(kernel, f"import os\nwritten = []\nfor path in {targets!r}:\n"
-                             "    try:\n        open(path, 'a').write('x')\n"
-                             "        written.append(path)\n    except OSError:\n        pass\n"
-                             "open('/tmp/ok', 'w').write('fine')\n"
-                             "open('/dev/shm/ok', 'w').write('x')\n"
-                             "print(written, open('/tmp/ok').read())")
+    targets = [
+        "/x",
+        "/etc/passwd",
+        "/usr/x",
+        "/dev/x",
+        "/opt/oqu-kernel/x",
+        "/tmp/home/.matplotlib/fontlist-v3.11.0.json",
+        os.path.join(str(kernel.directory), "ipc", "x"),
+        "/proc/x",
+    ]
+    result = execute(
+        kernel,
+        f"import os\nwritten = []\nfor path in {targets!r}:\n"
+        "    try:\n        open(path, 'a').write('x')\n"
+        "        written.append(path)\n    except OSError:\n        pass\n"
+        "open('/tmp/ok', 'w').write('fine')\n"
+        "open('/dev/shm/ok', 'w').write('x')\n"
+        "print(written, open('/tmp/ok').read())",
+    )
     assert result.error is None and result.stdout == "[] fine\n"
     # The host side of the ipc directory holds the kernel's five sockets and nothing else.
     assert sorted(os.listdir(kernel.directory / "ipc")) == [f"k-{n}" for n in range(1, 6)]
@@ -139,12 +168,14 @@ def test_nothing_outside_the_private_tmp_is_writable(kernel, sandbox_settings):
 
 def test_filling_the_disk_stops_at_the_private_tmp_size(kernel, sandbox_settings):
     host_free = shutil.disk_usage("/").free
-    code = ("import os\nwritten = 0\nfor target in ('/tmp/fill', '/dev/shm/fill', 'fill'):\n"
-            "    try:\n        with open(target, 'wb') as f:\n"
-            "            for _ in range(10_000):\n"
-            "                f.write(b'x' * 2**20); written += 2**20\n"
-            "    except OSError as e:\n        print(target, e.errno)\n"
-            "print(written // 2**20)")
+    code = (
+        "import os\nwritten = 0\nfor target in ('/tmp/fill', '/dev/shm/fill', 'fill'):\n"
+        "    try:\n        with open(target, 'wb') as f:\n"
+        "            for _ in range(10_000):\n"
+        "                f.write(b'x' * 2**20); written += 2**20\n"
+        "    except OSError as e:\n        print(target, e.errno)\n"
+        "print(written // 2**20)"
+    )
     result = execute(kernel, code, timeout=60)
     assert result.error is None
     lines = result.stdout.split()
@@ -157,18 +188,20 @@ def test_filling_the_disk_stops_at_the_private_tmp_size(kernel, sandbox_settings
 
 
 def test_dangerous_system_calls_are_refused(kernel):
-    code = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nres = {}\n"
-            "calls = {'ptrace': (101, 16, 1, 0, 0), 'unshare_user': (272, 0x10000000),\n"
-            "         'mount': (165, b'none', b'/tmp', b'tmpfs', 0, 0), 'keyctl': (250, 0),\n"
-            "         'bpf': (321, 0, 0, 0), 'io_uring_setup': (425, 1, 0),\n"
-            "         'userfaultfd': (323, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0)}\n"
-            "for name, args in calls.items():\n"
-            "    ctypes.set_errno(0)\n"
-            "    rc = libc.syscall(*args)\n"
-            "    res[name] = (rc, ctypes.get_errno())\n"
-            "print(sorted(set(res.values())))\n"
-            "import subprocess\n"
-            "print(subprocess.run(['unshare', '-U', 'true']).returncode != 0)")
+    code = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nres = {}\n"
+        "calls = {'ptrace': (101, 16, 1, 0, 0), 'unshare_user': (272, 0x10000000),\n"
+        "         'mount': (165, b'none', b'/tmp', b'tmpfs', 0, 0), 'keyctl': (250, 0),\n"
+        "         'bpf': (321, 0, 0, 0), 'io_uring_setup': (425, 1, 0),\n"
+        "         'userfaultfd': (323, 0), 'perf_event_open': (298, 0, 0, -1, -1, 0)}\n"
+        "for name, args in calls.items():\n"
+        "    ctypes.set_errno(0)\n"
+        "    rc = libc.syscall(*args)\n"
+        "    res[name] = (rc, ctypes.get_errno())\n"
+        "print(sorted(set(res.values())))\n"
+        "import subprocess\n"
+        "print(subprocess.run(['unshare', '-U', 'true']).returncode != 0)"
+    )
     result = execute(kernel, code)
     assert result.error is None, result.error
     assert result.stdout.splitlines() == ["[(-1, 1)]", "True"]  # all EPERM
@@ -176,7 +209,8 @@ def test_dangerous_system_calls_are_refused(kernel):
 
 
 def test_the_master_notebook_and_hidden_tests_are_nowhere_to_be_found(
-        kernel, tmp_path, beside_the_platform):
+    kernel, tmp_path, beside_the_platform
+):
     marker = "oqu-hidden-test-marker-7d3e"
     for folder in (tmp_path, beside_the_platform):
         master = folder / f"master-{marker}.ipynb"

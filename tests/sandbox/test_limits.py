@@ -30,8 +30,12 @@ def test_a_huge_allocation_raises_memory_error(kernel):
 
 
 def test_touching_more_memory_than_the_limit_kills_only_the_kernel(kernel, sandbox_settings):
-    result = execute(kernel, "chunks = []\nfor _ in range(40):\n"
-                             "    chunks.append(b'x' * (64 << 20))\nprint(len(chunks))", timeout=60)
+    result = execute(
+        kernel,
+        "chunks = []\nfor _ in range(40):\n"
+        "    chunks.append(b'x' * (64 << 20))\nprint(len(chunks))",
+        timeout=60,
+    )
     assert result.error in ("KernelDied", "MemoryError: ")
     memory = launcher.CGROUP_ROOT / "memory" / launcher.GROUP / kernel.run
     if result.error == "KernelDied":
@@ -42,11 +46,15 @@ def test_touching_more_memory_than_the_limit_kills_only_the_kernel(kernel, sandb
 
 
 def test_hundreds_of_processes_are_capped_by_the_runs_pids_limit(kernel, sandbox_settings):
-    result = execute(kernel, "import subprocess\nprocs = []\ntry:\n"
-                             "    for _ in range(500):\n"
-                             "        procs.append(subprocess.Popen(['sleep', '60']))\n"
-                             "except OSError as e:\n    print(len(procs), e.errno)\n"
-                             "for p in procs:\n    p.kill(); p.wait()", timeout=60)
+    result = execute(
+        kernel,
+        "import subprocess\nprocs = []\ntry:\n"
+        "    for _ in range(500):\n"
+        "        procs.append(subprocess.Popen(['sleep', '60']))\n"
+        "except OSError as e:\n    print(len(procs), e.errno)\n"
+        "for p in procs:\n    p.kill(); p.wait()",
+        timeout=60,
+    )
     assert result.error is None
     started, errno = map(int, result.stdout.split())
     assert 0 < started < sandbox_settings.processes and errno == 11  # EAGAIN
@@ -54,8 +62,10 @@ def test_hundreds_of_processes_are_capped_by_the_runs_pids_limit(kernel, sandbox
 
 
 def test_a_fork_bomb_is_contained_and_killed_with_the_kernel(kernel, sandbox_settings):
-    code = ("import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
-            "    except OSError:\n        time.sleep(0.01)\n")
+    code = (
+        "import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
+        "    except OSError:\n        time.sleep(0.01)\n"
+    )
     kernel.handle.kc.execute(code)
     time.sleep(3)
     pids = run_pids(kernel)
@@ -76,8 +86,9 @@ def test_an_endless_loop_is_killed_by_the_cpu_time_limit(kernel_factory):
 
 def test_a_loop_that_ignores_interrupts_dies_when_the_run_ends(kernel_factory):
     kernel = kernel_factory(cpu_seconds=60)
-    kernel.handle.kc.execute("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                             "while True:\n    pass")
+    kernel.handle.kc.execute(
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    )
     time.sleep(1)
     kernel.handle.km.interrupt_kernel()
     time.sleep(1)
@@ -91,8 +102,10 @@ def test_a_loop_that_ignores_interrupts_dies_when_the_run_ends(kernel_factory):
 
 def test_printing_gigabytes_is_bounded(kernel_factory, capfd):
     kernel = kernel_factory(cpu_seconds=3)
-    code = ("import os, sys\nwhile True:\n    print('x' * 10**6)\n"
-            "    os.write(1, b'y' * 10**6); os.write(2, b'z' * 10**6)")
+    code = (
+        "import os, sys\nwhile True:\n    print('x' * 10**6)\n"
+        "    os.write(1, b'y' * 10**6); os.write(2, b'z' * 10**6)"
+    )
     result = execute(kernel, code, timeout=30, max_output=20 * 10**6)
     assert result.timed_out or result.error == "KernelDied"
     # Nobody reads any more: ZeroMQ drops what the client does not take, and the CPU limit

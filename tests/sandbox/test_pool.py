@@ -65,9 +65,12 @@ def test_warm_acquire_is_immediate_and_each_kernel_serves_one_notebook(provider)
         with provider.acquire(timeout=30, files={"data/x.csv": b"a,b\n1,2\n"}) as handle:
             if round_ == 0:
                 assert time.monotonic() - started < 0.25  # warm: no kernel start on this path
-            out, error = run_code(handle, "import os\nprint(sorted(os.listdir('.')), "
-                                          "open('data/x.csv').read().split()[1])\n"
-                                          "print('left' in globals()); left = 1")
+            out, error = run_code(
+                handle,
+                "import os\nprint(sorted(os.listdir('.')), "
+                "open('data/x.csv').read().split()[1])\n"
+                "print('left' in globals()); left = 1",
+            )
             assert error is None and out == "['data'] 1,2\nFalse\n"
             kernel = next(k for k in provider._live if k.handle is handle)
             pids = run_pids(kernel)
@@ -78,11 +81,14 @@ def test_warm_acquire_is_immediate_and_each_kernel_serves_one_notebook(provider)
 
 def test_leaving_acquire_kills_detached_children_even_after_an_error(provider):
     with pytest.raises(RuntimeError), provider.acquire(timeout=60) as handle:
-        out, error = run_code(handle, textwrap.dedent("""
+        out, error = run_code(
+            handle,
+            textwrap.dedent("""
             import os, subprocess
             p = subprocess.Popen(['setsid', 'sh', '-c', 'sleep 300 & sleep 300'],
                                  start_new_session=True)
-            print('ok')"""))
+            print('ok')"""),
+        )
         assert out == "ok\n"
         kernel = next(k for k in provider._live if k.handle is handle)
         time.sleep(0.3)
@@ -132,8 +138,13 @@ def test_the_pool_is_torn_down_when_the_worker_ends(sandbox_settings, ending):
         if sys.stdin.readline().strip() == "wait":
             time.sleep(600)
     """)
-    worker = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
-                              stdin=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+    )
     runs = worker.stdout.readline().split()
     assert len(runs) == 2
     groups = [g for run in runs for g in launcher.run_cgroups(run)]
@@ -167,8 +178,13 @@ def test_a_notebook_is_graded_end_to_end_in_the_sandbox(provider, monkeypatch):
         def add(a, b):
             return a + b""")
     submission = solve(released.student, {"answer": answer})
-    result = grade(released.master, submission, settings=provider.settings,
-                   kernel_provider=provider, files={"numbers.csv": b"1\n2\n"})
+    result = grade(
+        released.master,
+        submission,
+        settings=provider.settings,
+        kernel_provider=provider,
+        files={"numbers.csv": b"1\n2\n"},
+    )
     assert result.status == "graded", result.reason
     assert result.score == released.auto_points == 3
     assert SECRET not in str(result.summary())

@@ -13,7 +13,7 @@ from graders.sandbox import seccomp
 def test_filter_is_well_formed_and_covers_the_deny_list(machine):
     program = seccomp.build_filter(machine)
     assert len(program) % 8 == 0 and len(program) // 8 < 4096  # BPF_MAXINSNS
-    instructions = [struct.unpack("<HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    instructions = [struct.unpack("<HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
     audit_arch, numbers = seccomp.ARCHES[machine]
     assert instructions[1] == (seccomp.JEQ_K, 1, 0, audit_arch)  # foreign ABIs are killed
     compared = {k for op, _, _, k in instructions if op == seccomp.JEQ_K}

@@ -31,10 +31,16 @@ _n = itertools.count(1)
 def make_course(session: Session) -> Callable[..., Course]:
     def make(tier: str = "public", **fields) -> Course:
         n = next(_n)
-        course = Course(slug=fields.pop("slug", f"course-{n}"), tier=Tier(tier),
-                        languages=["kk", "ru", "en"], sectors=[],
-                        title={"en": f"Course {n}", "ru": f"Курс {n}", "kk": f"Курс {n}"},
-                        summary={"en": "x"}, published=True, **fields)
+        course = Course(
+            slug=fields.pop("slug", f"course-{n}"),
+            tier=Tier(tier),
+            languages=["kk", "ru", "en"],
+            sectors=[],
+            title={"en": f"Course {n}", "ru": f"Курс {n}", "kk": f"Курс {n}"},
+            summary={"en": "x"},
+            published=True,
+            **fields,
+        )
         session.add(course)
         session.flush()
         return course
@@ -44,10 +50,16 @@ def make_course(session: Session) -> Callable[..., Course]:
 
 @pytest.fixture
 def complete(session: Session) -> Callable[..., Completion]:
-    def do(user: User, course: Course, *, language: str = "kk",
-           at: datetime | None = None) -> Completion:
-        return services.record_completion(session, user=user, course=course, language=language,
-                                          at=at or datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
+    def do(
+        user: User, course: Course, *, language: str = "kk", at: datetime | None = None
+    ) -> Completion:
+        return services.record_completion(
+            session,
+            user=user,
+            course=course,
+            language=language,
+            at=at or datetime(2026, 3, 10, 8, 0, tzinfo=UTC),
+        )
 
     return do
 
@@ -63,8 +75,11 @@ def merge_accounts(session: Session, *, keep: User, drop: User) -> None:
 
 def direct_count(session: Session) -> tuple[dict, dict]:
     """Counters computed straight from the facts, in Python (independent of rollups.py)."""
-    annulled = set(session.scalars(select(Correction.completion_id).where(
-        Correction.kind == CorrectionKind.ANNULLED)))
+    annulled = set(
+        session.scalars(
+            select(Correction.completion_id).where(Correction.kind == CorrectionKind.ANNULLED)
+        )
+    )
     merged = dict(session.execute(select(PersonMerge.drop_key, PersonMerge.keep_key)).all())
     facts = [f for f in session.scalars(select(Completion)) if f.id not in annulled]
     first: dict[str, Completion] = {}
@@ -88,11 +103,18 @@ def direct_count(session: Session) -> tuple[dict, dict]:
 
 
 def stored_counts(session: Session) -> tuple[dict, dict]:
-    daily = {(r.day, r.tier): [r.completions, r.new_trained, r.new_specialists]
-             for r in session.scalars(select(DailyCount))}
-    cube = {(r.cube, r.month, r.tier, r.region, r.k1, r.k2):
-            [r.completions, r.new_trained, r.new_specialists]
-            for r in session.scalars(select(CubeCount))}
+    daily = {
+        (r.day, r.tier): [r.completions, r.new_trained, r.new_specialists]
+        for r in session.scalars(select(DailyCount))
+    }
+    cube = {
+        (r.cube, r.month, r.tier, r.region, r.k1, r.k2): [
+            r.completions,
+            r.new_trained,
+            r.new_specialists,
+        ]
+        for r in session.scalars(select(CubeCount))
+    }
     for table in (daily, cube):
         assert all(v >= 0 for values in table.values() for v in values), "a cell went negative"
     return ({k: v for k, v in daily.items() if any(v)}, {k: v for k, v in cube.items() if any(v)})

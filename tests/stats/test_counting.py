@@ -17,8 +17,9 @@ def totals(session):
     return p.trained, p.specialists
 
 
-def test_counters_are_written_in_the_completion_transaction(session, make_user, make_course,
-                                                             complete):
+def test_counters_are_written_in_the_completion_transaction(
+    session, make_user, make_course, complete
+):
     user, course = make_user(), make_course("specialist")
     savepoint = session.begin_nested()
     complete(user, course)
@@ -38,8 +39,9 @@ def test_a_second_course_does_not_count_again(session, make_user, make_course, c
     assert_counts_exact(session)
 
 
-def test_specialist_milestone_from_first_specialist_completion(session, make_user, make_course,
-                                                                complete):
+def test_specialist_milestone_from_first_specialist_completion(
+    session, make_user, make_course, complete
+):
     user = make_user()
     complete(user, make_course("public"), at=datetime(2026, 1, 5, tzinfo=UTC))
     assert totals(session) == (1, 0)
@@ -59,12 +61,14 @@ def test_two_accounts_with_one_iin_count_once(session, make_user, make_course, c
     assert totals(session) == (2, 2)
     merge_accounts(session, keep=late, drop=early)
     assert totals(session) == (1, 1)
-    corrections = session.scalars(select(Correction).where(
-        Correction.kind == CorrectionKind.MERGED)).all()
+    corrections = session.scalars(
+        select(Correction).where(Correction.kind == CorrectionKind.MERGED)
+    ).all()
     assert len(corrections) == 2 and all(c.reason for c in corrections)
     # The later milestones (late's May completion) were withdrawn from KZ-11's cells.
-    kz11 = session.scalars(select(CubeCount).where(CubeCount.cube == "region",
-                                                   CubeCount.region == "KZ-11")).all()
+    kz11 = session.scalars(
+        select(CubeCount).where(CubeCount.cube == "region", CubeCount.region == "KZ-11")
+    ).all()
     assert [(c.completions, c.new_trained, c.new_specialists) for c in kz11] == [(1, 0, 0)]
     assert_counts_exact(session)
     # A later course by either account still does not count again.
@@ -73,8 +77,9 @@ def test_two_accounts_with_one_iin_count_once(session, make_user, make_course, c
     assert_counts_exact(session)
 
 
-def test_annulment_moves_the_milestone_to_the_next_completion(session, make_user, make_course,
-                                                               complete):
+def test_annulment_moves_the_milestone_to_the_next_completion(
+    session, make_user, make_course, complete
+):
     admin, user = make_user(roles=["admin"]), make_user()
     first = complete(user, make_course("specialist"), at=datetime(2026, 1, 5, tzinfo=UTC))
     complete(user, make_course("public"), at=datetime(2026, 2, 5, tzinfo=UTC))
@@ -89,8 +94,9 @@ def test_annulment_moves_the_milestone_to_the_next_completion(session, make_user
         services.annul_completion(session, completion=first, reason="again", by_user=admin)
 
 
-def test_annulling_the_only_completion_leaves_zero_not_negative(session, make_user, make_course,
-                                                                 complete):
+def test_annulling_the_only_completion_leaves_zero_not_negative(
+    session, make_user, make_course, complete
+):
     user = make_user()
     only = complete(user, make_course("public"))
     services.annul_completion(session, completion=only, reason="fraud", by_user=None)

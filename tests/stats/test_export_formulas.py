@@ -27,24 +27,25 @@ def _analyst_client(client, make_user):
     return client
 
 
-def test_xlsx_export_does_not_turn_a_course_title_into_a_formula(client, session, make_user,
-                                                                  make_course):
+def test_xlsx_export_does_not_turn_a_course_title_into_a_formula(
+    client, session, make_user, make_course
+):
     _course_with_formula_title(session, make_course)
-    response = _analyst_client(client, make_user).get(
-        "/stats/exports/course.xlsx?period=2026")
+    response = _analyst_client(client, make_user).get("/stats/exports/course.xlsx?period=2026")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.data)) as book:
-        sheets = b"".join(book.read(n) for n in book.namelist()
-                          if n.startswith("xl/worksheets/")).decode()
+        sheets = b"".join(
+            book.read(n) for n in book.namelist() if n.startswith("xl/worksheets/")
+        ).decode()
     formulas = re.findall(r"<f>(.*?)</f>", sheets)
     assert not formulas, f"the export holds spreadsheet formulas: {formulas}"
 
 
-def test_csv_export_neutralises_a_course_title_starting_with_equals(client, session, make_user,
-                                                                    make_course):
+def test_csv_export_neutralises_a_course_title_starting_with_equals(
+    client, session, make_user, make_course
+):
     course = _course_with_formula_title(session, make_course)
-    response = _analyst_client(client, make_user).get(
-        "/stats/exports/course.csv?period=2026")
+    response = _analyst_client(client, make_user).get("/stats/exports/course.csv?period=2026")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     rows = list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
@@ -53,5 +54,6 @@ def test_csv_export_neutralises_a_course_title_starting_with_equals(client, sess
     assert not any(label.startswith(("=", "+", "-", "@")) for label in labels), labels
     # The metadata says so, in each language.
     assert "'" in "".join(line for line in text.splitlines() if "text_labels" in line)
-    assert sum(1 for line in text.splitlines() if line.startswith("# ") and
-               "text_labels" in line) == 3
+    assert (
+        sum(1 for line in text.splitlines() if line.startswith("# ") and "text_labels" in line) == 3
+    )

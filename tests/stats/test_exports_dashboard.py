@@ -17,16 +17,18 @@ from lms.stats.figures import Period
 @pytest.fixture
 def history(session, make_user, make_course, complete):
     course = make_course("specialist")
-    people = [make_user(full_name="Айгерім Сәрсенова", birth_year=1987, region="KZ-75")
-              for _ in range(12)] + [make_user(region="KZ-11", birth_year=1991)]
+    people = [
+        make_user(full_name="Айгерім Сәрсенова", birth_year=1987, region="KZ-75") for _ in range(12)
+    ] + [make_user(region="KZ-11", birth_year=1991)]
     for person in people:
         complete(person, course, at=datetime(2026, 2, 10, tzinfo=UTC))
     return people
 
 
 def _export(session, fmt, dimension="region", period="2026-Q1") -> bytes:
-    return b"".join(exports.stream(session, dimension=dimension, period=Period.parse(period),
-                                   fmt=fmt))
+    return b"".join(
+        exports.stream(session, dimension=dimension, period=Period.parse(period), fmt=fmt)
+    )
 
 
 def test_csv_export_suppresses_small_cells_and_shows_zero(session, history):
@@ -56,11 +58,14 @@ def test_metadata_in_three_languages(session, history):
         assert meta["dataset"] and meta["suppression"] and meta["residual_risk"]
         # What "x" means is published with the data, and the protection criterion.
         assert {"kk": "10 немесе", "ru": "10 или больше", "en": "10 or more"}[lang] in meta[
-            "suppression"]
+            "suppression"
+        ]
         assert {f["name"] for f in meta["fields"]} >= {"measure", "region", "total"}
         assert all(f["type"] in ("string", "integer") for f in meta["fields"])
-    assert "қ" in data["metadata"]["kk"]["residual_risk"] or "ә" in data["metadata"]["kk"][
-        "residual_risk"]
+    assert (
+        "қ" in data["metadata"]["kk"]["residual_risk"]
+        or "ә" in data["metadata"]["kk"]["residual_risk"]
+    )
     text = _export(session, "csv").decode()
     assert "# ru.suppression" in text and "# kk.residual_risk" in text
 
@@ -72,8 +77,9 @@ def test_json_marks_suppressed_cells_as_null(session, history):
     assert row["cells"]["specialist"] == {"value": None, "suppressed": True}
 
 
-@pytest.mark.parametrize("dimension", ["region", "sector", "sex", "age_band", "course",
-                                       "language", "tier"])
+@pytest.mark.parametrize(
+    "dimension", ["region", "sector", "sex", "age_band", "course", "language", "tier"]
+)
 def test_no_personal_data_in_any_export(session, history, dimension):
     person = history[0]
     for fmt in ("csv", "json", "xlsx"):
@@ -82,23 +88,42 @@ def test_no_personal_data_in_any_export(session, history, dimension):
             with zipfile.ZipFile(io.BytesIO(blob)) as book:
                 blob = b"".join(book.read(n) for n in book.namelist())
         text = blob.decode("utf-8", "replace")
-        for secret in (person.full_name, person.email, person.person_key, "1987",
-                       "birth", "iin", "email"):
+        for secret in (
+            person.full_name,
+            person.email,
+            person.person_key,
+            "1987",
+            "birth",
+            "iin",
+            "email",
+        ):
             assert secret not in text, (fmt, dimension, secret)
 
 
 def test_export_command_writes_a_file_with_progress(app, session, history, tmp_path):
     out = tmp_path / "region.csv"
-    result = app.test_cli_runner().invoke(args=[
-        "stats", "export", "--dimension", "region", "--period", "2026-Q1", "--format", "csv",
-        "-o", str(out)])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "stats",
+            "export",
+            "--dimension",
+            "region",
+            "--period",
+            "2026-Q1",
+            "--format",
+            "csv",
+            "-o",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "export region 2026-Q1" in result.output
     assert "KZ-75" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("roles,status", [((), 403), (("instructor",), 403),
-                                          (("analyst",), 200), (("admin",), 200)])
+@pytest.mark.parametrize(
+    "roles,status", [((), 403), (("instructor",), 403), (("analyst",), 200), (("admin",), 200)]
+)
 def test_dashboard_permissions(client, make_user, login, history, roles, status):
     login(make_user(roles=list(roles)))
     response = client.get("/stats?period=2026-Q1&tier=specialist")
@@ -136,19 +161,22 @@ def _cumulative_rows(html: str) -> list[tuple[str, ...]]:
     import re
 
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return [tuple(re.findall(r"<td>([^<]*)</td>", row))
-            for row in body.split("</tr>") if "<td>" in row]
+    return [
+        tuple(re.findall(r"<td>([^<]*)</td>", row)) for row in body.split("</tr>") if "<td>" in row
+    ]
 
 
 def test_cumulative_line_follows_the_tier_and_region_filters(
-        client, session, make_user, make_course, complete, login, history):
+    client, session, make_user, make_course, complete, login, history
+):
     newcomer = make_user(region="KZ-11")
     complete(newcomer, make_course("public"), at=datetime(2026, 3, 5, tzinfo=UTC))
     login(make_user(roles=["analyst"], locale="en"))
 
     def rows(query: str) -> list[tuple[str, ...]]:
         html = client.get("/stats" + query, headers={"Accept-Language": "en"}).get_data(
-            as_text=True)
+            as_text=True
+        )
         assert "the region and tier filters below apply to this line" in html
         return _cumulative_rows(html)
 

@@ -24,7 +24,8 @@ def _history(session, make_user, make_course, complete):
 
 
 def test_check_names_the_first_difference_after_a_counter_is_corrupted(
-        session, make_user, make_course, complete):
+    session, make_user, make_course, complete
+):
     _history(session, make_user, make_course, complete)
     assert rollups.first_difference(session) is None
     cell = session.scalar(select(CubeCount).where(CubeCount.cube == "sector").limit(1))
@@ -57,15 +58,26 @@ def test_check_and_rebuild_commands(app, session, make_user, make_course, comple
     assert runner.invoke(args=["stats", "check"]).exit_code == 0
 
 
-@pytest.mark.parametrize(("field", "shift"), [
-    ("first_day", timedelta(days=1)), ("first_at", timedelta(hours=1)),
-    ("specialist_day", timedelta(days=-3)), ("specialist_at", timedelta(minutes=5))])
-def test_check_names_a_milestone_whose_date_differs(session, make_user, make_course, complete,
-                                                    field, shift):
+@pytest.mark.parametrize(
+    ("field", "shift"),
+    [
+        ("first_day", timedelta(days=1)),
+        ("first_at", timedelta(hours=1)),
+        ("specialist_day", timedelta(days=-3)),
+        ("specialist_at", timedelta(minutes=5)),
+    ],
+)
+def test_check_names_a_milestone_whose_date_differs(
+    session, make_user, make_course, complete, field, shift
+):
     _history(session, make_user, make_course, complete)
     assert rollups.first_difference(session) is None
-    milestone = session.scalar(select(Milestone).where(Milestone.specialist_day.is_not(None))
-                               .order_by(Milestone.person_key).limit(1))
+    milestone = session.scalar(
+        select(Milestone)
+        .where(Milestone.specialist_day.is_not(None))
+        .order_by(Milestone.person_key)
+        .limit(1)
+    )
     setattr(milestone, field, getattr(milestone, field) + shift)
     session.flush()
     difference = rollups.first_difference(session)

@@ -30,15 +30,15 @@ def published(full: list[list[int]]) -> list[list[int | str]]:
 
 def attacker_lines(n_rows: int, n_cols: int):
     lines = [[(r, c) for c in range(n_cols)] for r in range(n_rows)] + [
-        [(r, c) for r in range(n_rows)] for c in range(n_cols)]
+        [(r, c) for r in range(n_rows)] for c in range(n_cols)
+    ]
     return [line for line in lines if len(line) > 1]
 
 
 def ranges(table: list[list[int | str]]) -> dict[tuple[int, int], tuple[float, float]]:
     """What the attacker can deduce about each hidden cell: (least, greatest)."""
     n_rows, n_cols = len(table), len(table[0])
-    hidden = [(r, c) for r in range(n_rows) for c in range(n_cols)
-              if isinstance(table[r][c], str)]
+    hidden = [(r, c) for r in range(n_rows) for c in range(n_cols) if isinstance(table[r][c], str)]
     if not hidden:
         return {}
     index = {p: i for i, p in enumerate(hidden)}
@@ -97,15 +97,18 @@ def column(values: list[int]) -> list[list[int]]:
     return [[v] for v in values] + [[sum(values)]]
 
 
-@pytest.mark.parametrize("values", [
-    [120, 3, 45, 60],  # one small cell: the next smallest is hidden too
-    [1, 1, 50, 70],  # two ones: a third cell is needed, else both are 1
-    [9, 9, 200],  # two nines marked <10 would be pinned: a third is hidden
-    [0, 5, 0, 40, 33],  # zeros shown, never used to hide
-    [4, 0, 0],  # nothing else to hide: the table's total is hidden too
-    [1, 10],  # the auditor's case: "<10" + "x" = 11 gave 1 and 10
-    [3, 12, 500],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [120, 3, 45, 60],  # one small cell: the next smallest is hidden too
+        [1, 1, 50, 70],  # two ones: a third cell is needed, else both are 1
+        [9, 9, 200],  # two nines marked <10 would be pinned: a third is hidden
+        [0, 5, 0, 40, 33],  # zeros shown, never used to hide
+        [4, 0, 0],  # nothing else to hide: the table's total is hidden too
+        [1, 10],  # the auditor's case: "<10" + "x" = 11 gave 1 and 10
+        [3, 12, 500],
+    ],
+)
 def test_one_dimensional_tables(values):
     full = column(values)
     check_marks(full)
@@ -124,8 +127,11 @@ def test_auditor_one_dimensional_counter_example():
 
 def test_auditor_two_dimensional_counter_example():
     # Before: [["x", "<10", 12], ["x", "<10", 29], [30, 11, 41]] gave every hidden cell.
-    for interior in ([[10, 2], [20, 9]], [[1, 0], [10, 3], [25, 30]],
-                     [[20, 10], [1, 0], [15, 0], [0, 1], [1, 1]]):
+    for interior in (
+        [[10, 2], [20, 9]],
+        [[1, 0], [10, 3], [25, 30]],
+        [[20, 10], [1, 0], [15, 0], [0, 1], [1, 1]],
+    ):
         full = with_margins(interior)
         check_marks(full)
         assert recoverable(full) == [], (interior, published(full))
@@ -149,9 +155,17 @@ def test_two_dimensional_tables_random():
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(st.integers(1, 6).flatmap(lambda rows: st.integers(1, 3).flatmap(
-    lambda cols: st.lists(st.lists(st.sampled_from(COUNTS), min_size=cols, max_size=cols),
-                          min_size=rows, max_size=rows))))
+@given(
+    st.integers(1, 6).flatmap(
+        lambda rows: st.integers(1, 3).flatmap(
+            lambda cols: st.lists(
+                st.lists(st.sampled_from(COUNTS), min_size=cols, max_size=cols),
+                min_size=rows,
+                max_size=rows,
+            )
+        )
+    )
+)
 def test_no_hidden_cell_can_be_pinned_or_narrowed(interior):
     full = column([r[0] for r in interior]) if len(interior[0]) == 1 else with_margins(interior)
     check_marks(full)

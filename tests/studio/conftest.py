@@ -29,15 +29,30 @@ def instructor(make_user: Callable[..., User]) -> User:
 def make_studio_course(session: Session) -> Callable[..., Course]:
     """A draft course created as the studio creates one, with a lesson in its first module."""
 
-    def make(owner: User, *, slug: str = "studio-course",
-             languages: list[str] | None = None) -> Course:
+    def make(
+        owner: User, *, slug: str = "studio-course", languages: list[str] | None = None
+    ) -> Course:
         languages = languages or ["en", "ru"]
-        course = services.create_course(session, owner=owner, fields=services.CourseFields(
-            slug=slug, tier="public", sectors=[], languages=languages,
-            title={lang: f"Course {lang}" for lang in languages},
-            summary={lang: f"Summary {lang}" for lang in languages}))
-        item = services.add_item(session, module=course.modules[0], key="intro",
-                                 kind="lesson", title={languages[0]: "Intro"}, required=True)
+        course = services.create_course(
+            session,
+            owner=owner,
+            fields=services.CourseFields(
+                slug=slug,
+                tier="public",
+                sectors=[],
+                languages=languages,
+                title={lang: f"Course {lang}" for lang in languages},
+                summary={lang: f"Summary {lang}" for lang in languages},
+            ),
+        )
+        item = services.add_item(
+            session,
+            module=course.modules[0],
+            key="intro",
+            kind="lesson",
+            title={languages[0]: "Intro"},
+            required=True,
+        )
         item.lesson.body = {languages[0]: "# Hello"}
         session.flush()
         session.refresh(course)
@@ -63,16 +78,27 @@ def nbgrader(cell_type: str, source: str, **meta: Any) -> dict[str, Any]:
     if cell_type == "code":
         cell.update(execution_count=None, outputs=[])
     if meta:
-        cell["metadata"]["nbgrader"] = {"grade": False, "solution": False, "locked": False,
-                                        "task": False, "schema_version": 3, **meta}
+        cell["metadata"]["nbgrader"] = {
+            "grade": False,
+            "solution": False,
+            "locked": False,
+            "task": False,
+            "schema_version": 3,
+            **meta,
+        }
     return cell
 
 
 def notebook(*cells: dict[str, Any]) -> bytes:
     """An nbformat-4 notebook's bytes."""
-    nb = {"cells": list(cells), "metadata": {"kernelspec": {
-        "display_name": "Python 3", "language": "python", "name": "python3"}},
-        "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": list(cells),
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     node = nbformat.from_dict(nb)
     for cell in node.cells:
         cell.setdefault("id", f"c{abs(hash(cell.source)) % 10**8}")
@@ -82,14 +108,29 @@ def notebook(*cells: dict[str, Any]) -> bytes:
 def good_notebook() -> bytes:
     return notebook(
         nbgrader("markdown", "Write `double(x)`."),
-        nbgrader("code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                         "    ### END SOLUTION", solution=True, grade_id="answer"),
-        nbgrader("code", "assert double(2) == 4\n### BEGIN HIDDEN TESTS\n"
-                         "assert double(21) == 42  # secret-check\n### END HIDDEN TESTS",
-                 grade=True, locked=True, grade_id="tests", points=2),
-        nbgrader("markdown", "Explain your reasoning.\n\n### BEGIN SOLUTION\nBecause.\n"
-                             "### END SOLUTION", grade=True, solution=True,
-                 grade_id="essay", points=1),
+        nbgrader(
+            "code",
+            "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            solution=True,
+            grade_id="answer",
+        ),
+        nbgrader(
+            "code",
+            "assert double(2) == 4\n### BEGIN HIDDEN TESTS\n"
+            "assert double(21) == 42  # secret-check\n### END HIDDEN TESTS",
+            grade=True,
+            locked=True,
+            grade_id="tests",
+            points=2,
+        ),
+        nbgrader(
+            "markdown",
+            "Explain your reasoning.\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+            grade=True,
+            solution=True,
+            grade_id="essay",
+            points=1,
+        ),
     )
 
 
@@ -108,16 +149,25 @@ def to_grade(session: Session, make_user: Callable[..., User], example_course: C
     enrollment = Enrollment(user_id=learner.id, course_id=example_course.id, language="en")
     session.add(enrollment)
     session.flush()
-    item = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                             Item.key == "first-notebook"))
+    item = session.scalar(
+        select(Item).where(Item.course_id == example_course.id, Item.key == "first-notebook")
+    )
     row = Submission(
-        enrollment_id=enrollment.id, item_id=item.id, user_id=learner.id,
-        notebook=good_notebook().decode(), status=SubmissionStatus.GRADED,
-        needs_manual_grade=True, manual_pending=1, score=Decimal(2), max_score=Decimal(3),
+        enrollment_id=enrollment.id,
+        item_id=item.id,
+        user_id=learner.id,
+        notebook=good_notebook().decode(),
+        status=SubmissionStatus.GRADED,
+        needs_manual_grade=True,
+        manual_pending=1,
+        score=Decimal(2),
+        max_score=Decimal(3),
         auto_max_score=Decimal(2),
-        result=[{"grade_id": "tests", "score": 2, "max_score": 2, "needs_manual_grade": False},
-                {"grade_id": "essay", "score": None, "max_score": 1,
-                 "needs_manual_grade": True}])
+        result=[
+            {"grade_id": "tests", "score": 2, "max_score": 2, "needs_manual_grade": False},
+            {"grade_id": "essay", "score": None, "max_score": 1, "needs_manual_grade": True},
+        ],
+    )
     session.add(row)
     session.flush()
     return row

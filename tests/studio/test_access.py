@@ -7,9 +7,14 @@ from sqlalchemy import insert
 
 from lms.courses.models import course_instructor
 
-PAGES = ["/studio/courses/{slug}", "/studio/courses/{slug}/edit",
-         "/studio/courses/{slug}/progress", "/studio/courses/{slug}/grading",
-         "/studio/courses/{slug}/lessons/intro", "/studio/courses/{slug}/package.zip"]
+PAGES = [
+    "/studio/courses/{slug}",
+    "/studio/courses/{slug}/edit",
+    "/studio/courses/{slug}/progress",
+    "/studio/courses/{slug}/grading",
+    "/studio/courses/{slug}/lessons/intro",
+    "/studio/courses/{slug}/package.zip",
+]
 
 
 def test_anonymous_is_sent_to_login(client, instructor, make_studio_course):
@@ -29,8 +34,9 @@ def test_learner_gets_403(client, make_user, login, instructor, make_studio_cour
     assert client.post(f"/studio/courses/{course.slug}/publish").status_code == 403
 
 
-def test_instructor_of_another_course_gets_403(client, make_user, login, instructor,
-                                                make_studio_course):
+def test_instructor_of_another_course_gets_403(
+    client, make_user, login, instructor, make_studio_course
+):
     course = make_studio_course(instructor)
     other = make_user(roles=["instructor"])
     login(other)
@@ -44,8 +50,9 @@ def test_instructor_of_another_course_gets_403(client, make_user, login, instruc
 
 
 @pytest.mark.parametrize("role", ["co-instructor", "admin", "owner"])
-def test_staff_of_the_course_may_edit(client, session, make_user, login, instructor,
-                                      make_studio_course, role):
+def test_staff_of_the_course_may_edit(
+    client, session, make_user, login, instructor, make_studio_course, role
+):
     course = make_studio_course(instructor)
     if role == "owner":
         user = instructor
@@ -60,18 +67,21 @@ def test_staff_of_the_course_may_edit(client, session, make_user, login, instruc
         assert client.get(url.format(slug=course.slug)).status_code == 200, url
 
 
-def test_only_owner_or_admin_manage_co_instructors(client, session, make_user, login,
-                                                   instructor, make_studio_course):
+def test_only_owner_or_admin_manage_co_instructors(
+    client, session, make_user, login, instructor, make_studio_course
+):
     course = make_studio_course(instructor)
     helper = make_user(roles=["instructor"])
     third = make_user(roles=["instructor"])
     session.execute(insert(course_instructor).values(course_id=course.id, user_id=helper.id))
     login(helper)
-    response = client.post(f"/studio/courses/{course.slug}/instructors",
-                           data={"email": third.email})
+    response = client.post(
+        f"/studio/courses/{course.slug}/instructors", data={"email": third.email}
+    )
     assert response.status_code == 403
-    assert "Add co-instructor" not in client.get(
-        f"/studio/courses/{course.slug}/edit").get_data(as_text=True)
+    assert "Add co-instructor" not in client.get(f"/studio/courses/{course.slug}/edit").get_data(
+        as_text=True
+    )
 
 
 def test_missing_course_is_404(client, login, instructor):
@@ -79,12 +89,16 @@ def test_missing_course_is_404(client, login, instructor):
     assert client.get("/studio/courses/no-such-course").status_code == 404
 
 
-@pytest.mark.parametrize(("locale", "words"), [
-    ("kk", ["Менің курстарым", "Жаңа курс", "Жоба"]),
-    ("ru", ["Мои курсы", "Новый курс", "Черновик"]),
-])
-def test_studio_speaks_kazakh_and_russian(client, make_user, login, make_studio_course,
-                                          locale, words):
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("kk", ["Менің курстарым", "Жаңа курс", "Жоба"]),
+        ("ru", ["Мои курсы", "Новый курс", "Черновик"]),
+    ],
+)
+def test_studio_speaks_kazakh_and_russian(
+    client, make_user, login, make_studio_course, locale, words
+):
     teacher = make_user(roles=["instructor"], locale=locale)
     course = make_studio_course(teacher)
     login(teacher)

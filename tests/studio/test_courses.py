@@ -14,10 +14,17 @@ from lms.learning.models import Enrollment, ItemProgress
 from lms.stats.models import Completion
 from lms.stats.services import record_completion
 
-GOOD = {"slug": "intro-to-ai", "tier": "specialist", "sectors": ["C", "J"],
-        "first_language": "ru", "other_languages": ["en", "kk"],
-        "title_ru": "Введение в ИИ", "summary_ru": "Коротко об ИИ.",
-        "title_en": "Intro to AI", "summary_en": "AI in brief."}
+GOOD = {
+    "slug": "intro-to-ai",
+    "tier": "specialist",
+    "sectors": ["C", "J"],
+    "first_language": "ru",
+    "other_languages": ["en", "kk"],
+    "title_ru": "Введение в ИИ",
+    "summary_ru": "Коротко об ИИ.",
+    "title_en": "Intro to AI",
+    "summary_en": "AI in brief.",
+}
 
 
 def test_create_course(client, session, login, instructor):
@@ -38,16 +45,19 @@ def test_create_course(client, session, login, instructor):
     assert "Draft" in listing
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"slug": "Bad Slug"}, "Use small Latin letters"),
-    ({"slug": ""}, "Enter an id."),
-    ({"slug": "-dash"}, "Use small Latin letters"),
-    ({"title_ru": ""}, "Required in the course"),
-    ({"summary_ru": "  "}, "Required in the course"),
-    ({"tier": "vip"}, "Not a valid choice"),
-    ({"sectors": ["ZZ"]}, "not a valid choice"),
-    ({"first_language": "de"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "Bad Slug"}, "Use small Latin letters"),
+        ({"slug": ""}, "Enter an id."),
+        ({"slug": "-dash"}, "Use small Latin letters"),
+        ({"title_ru": ""}, "Required in the course"),
+        ({"summary_ru": "  "}, "Required in the course"),
+        ({"tier": "vip"}, "Not a valid choice"),
+        ({"sectors": ["ZZ"]}, "not a valid choice"),
+        ({"first_language": "de"}, "Not a valid choice"),
+    ],
+)
 def test_create_course_errors(client, session, login, instructor, change, message):
     login(instructor)
     response = client.post("/studio/new", data={**GOOD, **change})
@@ -69,10 +79,17 @@ def test_edit_course_keeps_slug(client, session, login, instructor, make_studio_
     login(instructor)
     form = client.get(f"/studio/courses/{course.slug}/edit").get_data(as_text=True)
     assert "Course en" in form
-    response = client.post(f"/studio/courses/{course.slug}/edit",
-                           data={**GOOD, "slug": "renamed", "first_language": "en",
-                                 "other_languages": [], "title_en": "New title",
-                                 "summary_en": "New summary"})
+    response = client.post(
+        f"/studio/courses/{course.slug}/edit",
+        data={
+            **GOOD,
+            "slug": "renamed",
+            "first_language": "en",
+            "other_languages": [],
+            "title_en": "New title",
+            "summary_en": "New summary",
+        },
+    )
     assert response.status_code == 303
     session.refresh(course)
     assert course.slug == "studio-course"
@@ -81,14 +98,24 @@ def test_edit_course_keeps_slug(client, session, login, instructor, make_studio_
     assert course.languages == ["en"]
 
 
-def test_unticking_a_language_keeps_its_texts(client, session, login, instructor,
-                                              make_studio_course):
+def test_unticking_a_language_keeps_its_texts(
+    client, session, login, instructor, make_studio_course
+):
     course = make_studio_course(instructor)
     login(instructor)
     url = f"/studio/courses/{course.slug}/edit"
-    assert client.post(url, data={"tier": "public", "first_language": "en",
-                                  "title_en": "Course en", "summary_en": "Summary en"}
-                       ).status_code == 303
+    assert (
+        client.post(
+            url,
+            data={
+                "tier": "public",
+                "first_language": "en",
+                "title_en": "Course en",
+                "summary_en": "Summary en",
+            },
+        ).status_code
+        == 303
+    )
     session.refresh(course)
     assert course.languages == ["en"]
     assert (course.title["ru"], course.summary["ru"]) == ("Course ru", "Summary ru")
@@ -97,24 +124,43 @@ def test_unticking_a_language_keeps_its_texts(client, session, login, instructor
     assert 'value="Course ru"' in form and "Summary ru" in form
 
 
-def test_a_published_course_keeps_its_first_language(client, session, login, instructor,
-                                                     example_course):
+def test_a_published_course_keeps_its_first_language(
+    client, session, login, instructor, example_course
+):
     from lms.studio.services import check_package
 
     login(instructor)
     url = f"/studio/courses/{example_course.slug}/edit"
     before = (list(example_course.languages), dict(example_course.title), example_course.tier)
-    response = client.post(url, data={
-        "tier": "public", "first_language": "en", "other_languages": ["kk", "ru"],
-        "title_en": "New", "summary_en": "New", "title_kk": "Жаңа", "summary_kk": "Жаңа"})
+    response = client.post(
+        url,
+        data={
+            "tier": "public",
+            "first_language": "en",
+            "other_languages": ["kk", "ru"],
+            "title_en": "New",
+            "summary_en": "New",
+            "title_kk": "Жаңа",
+            "summary_kk": "Жаңа",
+        },
+    )
     assert response.status_code == 400
     assert "A published course keeps its first language" in response.get_data(as_text=True)
     session.expire_all()
     assert (example_course.languages, example_course.title, example_course.tier) == before
     # Other languages may go: the course still exports to a package that imports.
-    assert client.post(url, data={"tier": "specialist", "first_language": "kk",
-                                  "title_kk": "Жаңа", "summary_kk": "Қысқаша"}
-                       ).status_code == 303
+    assert (
+        client.post(
+            url,
+            data={
+                "tier": "specialist",
+                "first_language": "kk",
+                "title_kk": "Жаңа",
+                "summary_kk": "Қысқаша",
+            },
+        ).status_code
+        == 303
+    )
     session.expire_all()
     assert example_course.languages == ["kk"]
     assert check_package(session, course=example_course) == []
@@ -133,8 +179,7 @@ def test_co_instructors(client, session, make_user, login, instructor, make_stud
     assert "This account is not an instructor" in not_instructor.get_data(as_text=True)
     assert client.post(url, data={"email": "not-an-email"}).status_code == 400
     assert client.post(url, data={"email": helper.email.upper()}).status_code == 303
-    assert helper.email in client.get(f"/studio/courses/{course.slug}/edit").get_data(
-        as_text=True)
+    assert helper.email in client.get(f"/studio/courses/{course.slug}/edit").get_data(as_text=True)
     client.post("/logout")
     login(helper)
     assert client.get(f"/studio/courses/{course.slug}").status_code == 200
@@ -160,13 +205,21 @@ def test_publish_and_unpublish(client, session, login, instructor, example_cours
     assert example_course not in published_courses(session)
 
 
-def test_publish_refuses_an_incomplete_course(client, session, login, instructor,
-                                              make_studio_course):
+def test_publish_refuses_an_incomplete_course(
+    client, session, login, instructor, make_studio_course
+):
     course = make_studio_course(instructor)
     login(instructor)
-    client.post(f"/studio/courses/{course.slug}/items",
-                data={"key": "empty-quiz", "kind": "quiz", "module": course.modules[0].id,
-                      "title_en": "Quiz", "required": "y"})
+    client.post(
+        f"/studio/courses/{course.slug}/items",
+        data={
+            "key": "empty-quiz",
+            "kind": "quiz",
+            "module": course.modules[0].id,
+            "title_en": "Quiz",
+            "required": "y",
+        },
+    )
     response = client.post(f"/studio/courses/{course.slug}/publish")
     assert response.status_code == 400
     text = response.get_data(as_text=True)
@@ -176,41 +229,78 @@ def test_publish_refuses_an_incomplete_course(client, session, login, instructor
 
 
 def test_editing_a_published_course_leaves_completions_alone(
-        client, session, make_user, login, instructor, example_course):
+    client, session, make_user, login, instructor, example_course
+):
     learner = make_user()
     done_at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-    enrollment = Enrollment(user_id=learner.id, course_id=example_course.id, language="en",
-                            completed_at=done_at)
+    enrollment = Enrollment(
+        user_id=learner.id, course_id=example_course.id, language="en", completed_at=done_at
+    )
     session.add(enrollment)
     session.flush()
-    lesson = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                               Item.key == "what-is-ai"))
-    session.add(ItemProgress(enrollment_id=enrollment.id, item_id=lesson.id, passed=True,
-                             passed_at=done_at))
-    fact = record_completion(session, user=learner, course=example_course, language="en",
-                             at=done_at)
+    lesson = session.scalar(
+        select(Item).where(Item.course_id == example_course.id, Item.key == "what-is-ai")
+    )
+    session.add(
+        ItemProgress(enrollment_id=enrollment.id, item_id=lesson.id, passed=True, passed_at=done_at)
+    )
+    fact = record_completion(
+        session, user=learner, course=example_course, language="en", at=done_at
+    )
     before = {c.name: getattr(fact, c.name) for c in Completion.__table__.columns}
     login(instructor)
     slug = example_course.slug
     module_id = example_course.modules[0].id
     package = client.get(f"/studio/courses/{slug}/package.zip").data
-    assert client.post(f"/studio/courses/{slug}/items",
-                       data={"key": "new-required", "kind": "lesson", "module": module_id,
-                             "title_kk": "Жаңа", "required": "y"}).status_code == 303
+    assert (
+        client.post(
+            f"/studio/courses/{slug}/items",
+            data={
+                "key": "new-required",
+                "kind": "lesson",
+                "module": module_id,
+                "title_kk": "Жаңа",
+                "required": "y",
+            },
+        ).status_code
+        == 303
+    )
     # A new required item goes live once it has its text: the completion stays.
-    assert client.post(f"/studio/courses/{slug}/lessons/new-required",
-                       data={"body_kk": "# Жаңа", "action": "save"}).status_code == 303
+    assert (
+        client.post(
+            f"/studio/courses/{slug}/lessons/new-required",
+            data={"body_kk": "# Жаңа", "action": "save"},
+        ).status_code
+        == 303
+    )
     assert client.post(f"/studio/courses/{slug}/items/new-required/restore").status_code == 303
-    added = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                              Item.key == "new-required"))
+    added = session.scalar(
+        select(Item).where(Item.course_id == example_course.id, Item.key == "new-required")
+    )
     assert (added.active, added.required) == (True, True)
     assert client.post(f"/studio/courses/{slug}/items/what-is-ai/remove").status_code == 303
-    assert client.post(f"/studio/courses/{slug}/edit", data={
-        "tier": "specialist", "first_language": "kk", "other_languages": ["ru"],
-        "title_kk": "Жаңа атау", "summary_kk": "Қысқаша"}).status_code == 303
+    assert (
+        client.post(
+            f"/studio/courses/{slug}/edit",
+            data={
+                "tier": "specialist",
+                "first_language": "kk",
+                "other_languages": ["ru"],
+                "title_kk": "Жаңа атау",
+                "summary_kk": "Қысқаша",
+            },
+        ).status_code
+        == 303
+    )
     assert client.post(f"/studio/courses/{slug}/unpublish").status_code == 303
-    assert client.post("/studio/upload", data={"package": (io.BytesIO(package), "p.zip")},
-                       content_type="multipart/form-data").status_code == 303
+    assert (
+        client.post(
+            "/studio/upload",
+            data={"package": (io.BytesIO(package), "p.zip")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 303
+    )
     session.expire_all()
     after = session.get(Completion, fact.id)
     assert {c.name: getattr(after, c.name) for c in Completion.__table__.columns} == before

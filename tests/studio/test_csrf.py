@@ -25,19 +25,25 @@ def token(html: str) -> str:
 
 def log_in(client, user):
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": token(page)})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token(page)}
+    )
     assert response.status_code in (302, 303)
 
 
 def test_every_post_form_has_a_token(csrf_client, instructor, example_course):
     log_in(csrf_client, instructor)
     slug = example_course.slug
-    for url in ["/studio", f"/studio/courses/{slug}", f"/studio/courses/{slug}/edit",
-                f"/studio/courses/{slug}/lessons/what-is-ai",
-                f"/studio/courses/{slug}/quizzes/basics-quiz",
-                f"/studio/courses/{slug}/assignments/first-notebook", "/studio/upload",
-                "/studio/new"]:
+    for url in [
+        "/studio",
+        f"/studio/courses/{slug}",
+        f"/studio/courses/{slug}/edit",
+        f"/studio/courses/{slug}/lessons/what-is-ai",
+        f"/studio/courses/{slug}/quizzes/basics-quiz",
+        f"/studio/courses/{slug}/assignments/first-notebook",
+        "/studio/upload",
+        "/studio/new",
+    ]:
         html = csrf_client.get(url).get_data(as_text=True)
         for form in FORM.findall(html):
             assert TOKEN.search(form), (url, form[:200])
@@ -55,12 +61,11 @@ def test_post_without_token_is_refused(csrf_client, session, instructor, example
     assert example_course.published is False
 
 
-def test_grade_forms_work_with_csrf(csrf_client, session, instructor, example_course,
-                                    to_grade):
+def test_grade_forms_work_with_csrf(csrf_client, session, instructor, example_course, to_grade):
     log_in(csrf_client, instructor)
     base = f"/studio/courses/{example_course.slug}/grading/{to_grade.id}"
     html = csrf_client.get(base).get_data(as_text=True)
-    name, value = TOKEN.search(html[html.index('id="cell-essay"'):]).groups()
+    name, value = TOKEN.search(html[html.index('id="cell-essay"') :]).groups()
     assert name == "g-essay-csrf_token"
     response = csrf_client.post(f"{base}/essay", data={name: value, "g-essay-score": "1"})
     assert response.status_code == 303

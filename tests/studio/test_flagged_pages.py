@@ -21,8 +21,9 @@ START = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def flagged(session, make_user, example_course):
     """FLAGGED flagged submissions and as many clean ones, interleaved, one a minute."""
-    notebook = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                                 Item.key == "first-notebook"))
+    notebook = session.scalar(
+        select(Item).where(Item.course_id == example_course.id, Item.key == "first-notebook")
+    )
     learner = make_user()
     enrollment = Enrollment(user_id=learner.id, course_id=example_course.id, language="en")
     session.add(enrollment)
@@ -30,20 +31,27 @@ def flagged(session, make_user, example_course):
     text = good_notebook().decode()
     rows = []
     for n in range(2 * FLAGGED):
-        rows.append(Submission(
-            enrollment_id=enrollment.id, item_id=notebook.id, user_id=learner.id,
-            notebook=text, status=SubmissionStatus.GRADED,
-            submitted_at=START + timedelta(minutes=n), result=[], timings={},
-            flags=[{"kind": "patched-builtins", "detail": "x"}] if n % 2 else []))
+        rows.append(
+            Submission(
+                enrollment_id=enrollment.id,
+                item_id=notebook.id,
+                user_id=learner.id,
+                notebook=text,
+                status=SubmissionStatus.GRADED,
+                submitted_at=START + timedelta(minutes=n),
+                result=[],
+                timings={},
+                flags=[{"kind": "patched-builtins", "detail": "x"}] if n % 2 else [],
+            )
+        )
     session.add_all(rows)
     session.flush()
-    return ([r.id for r in reversed(rows) if r.flags],
-            [r.id for r in rows if not r.flags])
+    return ([r.id for r in reversed(rows) if r.flags], [r.id for r in rows if not r.flags])
 
 
 def listed(html: str) -> list[int]:
-    section = html[html.index('id="flagged"'):]
-    section = section[:section.index("</ul>")]
+    section = html[html.index('id="flagged"') :]
+    section = section[: section.index("</ul>")]
     return [int(n) for n in re.findall(r"Submission #(\d+)", section)]
 
 
@@ -66,14 +74,15 @@ def test_flagged_submissions_come_in_pages(client, login, instructor, example_co
 
 
 @pytest.mark.parametrize(("asked", "shown"), [("0", 1), ("x", 1), ("3", 2), ("100000", 2)])
-def test_a_page_out_of_range_shows_the_nearest_page(client, login, instructor, example_course,
-                                                    flagged, asked, shown):
+def test_a_page_out_of_range_shows_the_nearest_page(
+    client, login, instructor, example_course, flagged, asked, shown
+):
     login(instructor)
     response = client.get(f"/studio/courses/{example_course.slug}/progress?page={asked}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f"Page {shown} of 2" in html
-    assert listed(html) == flagged[0][(shown - 1) * 50:shown * 50]
+    assert listed(html) == flagged[0][(shown - 1) * 50 : shown * 50]
 
 
 def test_nothing_flagged_shows_no_pages(client, login, instructor, example_course):

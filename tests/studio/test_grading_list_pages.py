@@ -30,8 +30,15 @@ def result(manual: tuple[str, ...] = MANUAL) -> GradeResult:
     """What the grader returns: the test cell scored, the manual cells left for a person."""
     cells = [CellResult("tests", 2.0, 2.0, False, True, "auto")]
     cells += [CellResult(g, None, 1.0, True, False, "manual") for g in manual]
-    return GradeResult(status="graded", reason="", score=2.0, max_score=2.0 + len(manual),
-                       auto_max_score=2.0, needs_manual_grade=bool(manual), cells=cells)
+    return GradeResult(
+        status="graded",
+        reason="",
+        score=2.0,
+        max_score=2.0 + len(manual),
+        auto_max_score=2.0,
+        needs_manual_grade=bool(manual),
+        cells=cells,
+    )
 
 
 def grade(session, submission_id: int, outcome: GradeResult) -> Submission:
@@ -39,9 +46,16 @@ def grade(session, submission_id: int, outcome: GradeResult) -> Submission:
     session.expunge_all()  # the worker starts from the row, not from what this session holds
     token = grading.claim(session, submission_id=submission_id, stuck_seconds=60, task_id=None)
     assert token is not None
-    assert grading.store(session, submission_id=submission_id, token=token, result=outcome,
-                         pass_score=Decimal("0.6"), auto_points=Decimal(2), hidden=set(),
-                         record=None)
+    assert grading.store(
+        session,
+        submission_id=submission_id,
+        token=token,
+        result=outcome,
+        pass_score=Decimal("0.6"),
+        auto_points=Decimal(2),
+        hidden=set(),
+        record=None,
+    )
     session.expunge_all()
     return session.get_one(Submission, submission_id)
 
@@ -51,29 +65,43 @@ def make_queue(session, make_user, example_course, instructor) -> Callable[..., 
     """``make(count, done=...)``: ``count`` graded submissions by as many learners, each with
     two cells for a person, the later-made ones older, two at a time sharing a minute (the
     id settles their order); the ``n`` with ``done(n)`` have both cells graded. Their ids."""
-    item = session.scalar(select(Item).where(Item.course_id == example_course.id,
-                                             Item.key == "first-notebook"))
+    item = session.scalar(
+        select(Item).where(Item.course_id == example_course.id, Item.key == "first-notebook")
+    )
     text = good_notebook().decode()
 
     def make(count: int, *, done: Callable[[int], bool] = lambda n: False) -> list[int]:
         ids = []
         for n in range(count):
             learner = make_user()
-            enrollment = Enrollment(user_id=learner.id, course_id=example_course.id,
-                                    language="en")
+            enrollment = Enrollment(user_id=learner.id, course_id=example_course.id, language="en")
             session.add(enrollment)
             session.flush()
             at = START + timedelta(minutes=(count - 1 - n) // 2)
-            row = Submission(enrollment_id=enrollment.id, item_id=item.id, user_id=learner.id,
-                             notebook=text, submitted_at=at, sent_at=at, result=[], flags=[],
-                             timings={})
+            row = Submission(
+                enrollment_id=enrollment.id,
+                item_id=item.id,
+                user_id=learner.id,
+                notebook=text,
+                submitted_at=at,
+                sent_at=at,
+                result=[],
+                flags=[],
+                timings={},
+            )
             session.add(row)
             session.flush()
             stored = grade(session, row.id, result())
             if done(n):
                 for grade_id in MANUAL:
-                    studio.grade_cell(session, submission=stored, grade_id=grade_id,
-                                      score=Decimal(1), comment="", by=instructor)
+                    studio.grade_cell(
+                        session,
+                        submission=stored,
+                        grade_id=grade_id,
+                        score=Decimal(1),
+                        comment="",
+                        by=instructor,
+                    )
             ids.append(row.id)
         session.expunge_all()
         return ids
@@ -81,8 +109,11 @@ def make_queue(session, make_user, example_course, instructor) -> Callable[..., 
     return make
 
 
-ROW = re.compile(r'/grading/(\d+)">#\d+</a></th>.*?<td>(?:<span class="badge bad">(\d+)</span>'
-                 r'|<span class="badge ok">(All graded)</span>)</td></tr>', re.S)
+ROW = re.compile(
+    r'/grading/(\d+)">#\d+</a></th>.*?<td>(?:<span class="badge bad">(\d+)</span>'
+    r'|<span class="badge ok">(All graded)</span>)</td></tr>',
+    re.S,
+)
 
 
 def listed(html: str) -> list[tuple[int, int]]:
@@ -96,8 +127,9 @@ def expected_order(session, ids: list[int]) -> list[tuple[int, int]]:
     return [(s.id, s.manual_pending) for s in ordered]
 
 
-def test_the_list_comes_in_pages_waiting_work_first(client, session, login, instructor,
-                                                    example_course, make_queue):
+def test_the_list_comes_in_pages_waiting_work_first(
+    client, session, login, instructor, example_course, make_queue
+):
     ids = make_queue(PER_PAGE + 5, done=lambda n: n % 3 == 0)
     expected = expected_order(session, ids)
     assert [left for _, left in expected] == [2] * 20 + [0] * 10
@@ -112,8 +144,9 @@ def test_the_list_comes_in_pages_waiting_work_first(client, session, login, inst
     assert f'href="{url}?page=1" rel="prev"' in second and 'rel="next"' not in second
 
 
-def test_grading_cells_changes_the_count_and_the_place(client, session, login, instructor,
-                                                       example_course, make_queue):
+def test_grading_cells_changes_the_count_and_the_place(
+    client, session, login, instructor, example_course, make_queue
+):
     ids = make_queue(3)
     login(instructor)
     base = f"/studio/courses/{example_course.slug}/grading"
@@ -122,8 +155,7 @@ def test_grading_cells_changes_the_count_and_the_place(client, session, login, i
     (oldest, _), (middle, _), (newest, _) = before
 
     def give(grade_id: str, score: str) -> None:
-        response = client.post(f"{base}/{oldest}/{grade_id}",
-                               data={f"g-{grade_id}-score": score})
+        response = client.post(f"{base}/{oldest}/{grade_id}", data={f"g-{grade_id}-score": score})
         assert response.status_code == 303
 
     give("essay", "0.5")
@@ -140,8 +172,14 @@ def test_grading_cells_changes_the_count_and_the_place(client, session, login, i
 def test_a_regrade_keeps_the_grades_given(session, instructor, make_queue):
     (submission_id,) = make_queue(1)
     submission = session.get_one(Submission, submission_id)
-    studio.grade_cell(session, submission=submission, grade_id="essay", score=Decimal(1),
-                      comment="", by=instructor)
+    studio.grade_cell(
+        session,
+        submission=submission,
+        grade_id="essay",
+        score=Decimal(1),
+        comment="",
+        by=instructor,
+    )
     assignments.request_regrade(session, submission=submission, by=instructor)
     session.commit()
     # The grader now finds a third cell for a person; the essay keeps its grade.
@@ -153,8 +191,9 @@ def test_a_regrade_keeps_the_grades_given(session, instructor, make_queue):
     assert grade(session, submission_id, result(())).manual_pending == 0
 
 
-def test_the_list_takes_a_fixed_number_of_queries(engine, client, session, login, instructor,
-                                                  example_course, make_queue):
+def test_the_list_takes_a_fixed_number_of_queries(
+    engine, client, session, login, instructor, example_course, make_queue
+):
     login(instructor)
     url = f"/studio/courses/{example_course.slug}/grading"
 

@@ -23,7 +23,8 @@ MIGRATION_BATCH = 1000  # BATCH in migrations/versions/0002: the rows below span
 def manual(*grade_ids: str) -> list[dict[str, object]]:
     return [{"grade_id": "tests", "score": 2, "max_score": 2, "needs_manual_grade": False}] + [
         {"grade_id": g, "score": None, "max_score": 1, "needs_manual_grade": True}
-        for g in grade_ids]
+        for g in grade_ids
+    ]
 
 
 # (needs_manual_grade, status, cells, grade ids already given, the count expected)
@@ -48,10 +49,21 @@ def _populate(url: str) -> dict[int, int]:
             person = Person()
             session.add(person)
             session.flush()
-            people.append(User(email=f"{name}@example.kz", full_name=name, region="KZ-75",
-                               sector="J", birth_year=1990, sex="female", locale="en",
-                               consent_version="t", consented_at=datetime.now(UTC),
-                               person_key=person.key, password_hash="x"))
+            people.append(
+                User(
+                    email=f"{name}@example.kz",
+                    full_name=name,
+                    region="KZ-75",
+                    sector="J",
+                    birth_year=1990,
+                    sex="female",
+                    locale="en",
+                    consent_version="t",
+                    consented_at=datetime.now(UTC),
+                    person_key=person.key,
+                    password_hash="x",
+                )
+            )
         session.add_all(people)
         session.flush()
         course, item = create_course(session, owner=people[0])
@@ -59,28 +71,46 @@ def _populate(url: str) -> dict[int, int]:
         count = MIGRATION_BATCH + 2 * len(KINDS)
         kinds = [KINDS[n % len(KINDS)] for n in range(count)]
         returning = insert(Submission).returning(Submission.id, sort_by_parameter_order=True)
-        ids = session.scalars(returning, [
-            {"enrollment_id": enrollment.id, "item_id": item.id, "user_id": people[1].id,
-             "notebook": "{}", "status": status, "needs_manual_grade": needs,
-             "result": cells, "manual_pending": 99}
-            for needs, status, cells, _, _ in kinds]).all()
-        session.execute(insert(ManualGrade), [
-            {"submission_id": sid, "grade_id": g, "score": 1}
-            for sid, (_, _, _, given, _) in zip(ids, kinds, strict=True) for g in given])
+        ids = session.scalars(
+            returning,
+            [
+                {
+                    "enrollment_id": enrollment.id,
+                    "item_id": item.id,
+                    "user_id": people[1].id,
+                    "notebook": "{}",
+                    "status": status,
+                    "needs_manual_grade": needs,
+                    "result": cells,
+                    "manual_pending": 99,
+                }
+                for needs, status, cells, _, _ in kinds
+            ],
+        ).all()
+        session.execute(
+            insert(ManualGrade),
+            [
+                {"submission_id": sid, "grade_id": g, "score": 1}
+                for sid, (_, _, _, given, _) in zip(ids, kinds, strict=True)
+                for g in given
+            ],
+        )
         session.commit()
     engine.dispose()
     return {sid: kind[4] for sid, kind in zip(ids, kinds, strict=True)}
 
 
-def test_upgrade_counts_the_cells_left_and_downgrade_keeps_the_grades(tmp_path: Path,
-                                                                      worker_id: str) -> None:
+def test_upgrade_counts_the_cells_left_and_downgrade_keeps_the_grades(
+    tmp_path: Path, worker_id: str
+) -> None:
     with base.migrated_database(tmp_path, f"mig_{worker_id}") as url:
         expected = _populate(url)
         migrate.downgrade(url, "0001")
         engine = make_engine(url)
         with engine.connect() as conn:
-            assert "manual_pending" not in {c["name"] for c in inspect(conn).get_columns(
-                "submission")}
+            assert "manual_pending" not in {
+                c["name"] for c in inspect(conn).get_columns("submission")
+            }
             grades = conn.scalar(select(func.count()).select_from(ManualGrade.__table__))
         engine.dispose()
         assert grades == sum(len(KINDS[n % len(KINDS)][3]) for n in range(len(expected)))

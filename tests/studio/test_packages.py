@@ -34,8 +34,11 @@ def make_zip(files: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
 
 
 def upload(client, data: bytes):
-    return client.post("/studio/upload", data={"package": (io.BytesIO(data), "p.zip")},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/studio/upload",
+        data={"package": (io.BytesIO(data), "p.zip")},
+        content_type="multipart/form-data",
+    )
 
 
 def test_round_trip(client, session, login, instructor, example_course):
@@ -51,10 +54,12 @@ def test_round_trip(client, session, login, instructor, example_course):
     assert export_course(session, slug=example_course.slug) == original
     assert download(client, example_course.slug) == files
     # The same package under another slug is a new course, owned by the uploader.
-    renamed = {name.replace("example-package/", "copy/"): content
-               for name, content in files.items()}
+    renamed = {
+        name.replace("example-package/", "copy/"): content for name, content in files.items()
+    }
     renamed["copy/course.toml"] = renamed["copy/course.toml"].replace(
-        b'slug = "example-package"', b'slug = "example-copy"')
+        b'slug = "example-package"', b'slug = "example-copy"'
+    )
     response = upload(client, make_zip(renamed))
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/studio/courses/example-copy")
@@ -62,18 +67,21 @@ def test_round_trip(client, session, login, instructor, example_course):
     assert copy.owner_id == instructor.id
     exported = export_course(session, slug="example-copy")
     exported["course.toml"] = exported["course.toml"].replace(
-        b'slug = "example-copy"', b'slug = "example-package"')
+        b'slug = "example-copy"', b'slug = "example-package"'
+    )
     assert exported == original
 
 
-def test_package_at_zip_top_and_problems_listed(client, session, login, instructor,
-                                                example_course):
+def test_package_at_zip_top_and_problems_listed(client, session, login, instructor, example_course):
     login(instructor)
-    files = {name.removeprefix("example-package/"): content
-             for name, content in download(client, example_course.slug).items()}
+    files = {
+        name.removeprefix("example-package/"): content
+        for name, content in download(client, example_course.slug).items()
+    }
     files["course.toml"] = files["course.toml"].replace(b'tier = "public"', b'tier = "vip"')
     files["quizzes/basics-quiz.toml"] = files["quizzes/basics-quiz.toml"].replace(
-        b"pass_mark = ", b"pass_mark = 7 #")
+        b"pass_mark = ", b"pass_mark = 7 #"
+    )
     response = upload(client, make_zip(files))
     assert response.status_code == 400
     text = response.get_data(as_text=True)
@@ -86,15 +94,21 @@ def count(session):
     return session.scalar(select(func.count()).select_from(Course))
 
 
-@pytest.mark.parametrize(("files", "links", "message"), [
-    ({"pkg/course.toml": b"", "pkg/../evil.txt": b"x"}, (), "climb out"),
-    ({"pkg/course.toml": b"", "/etc/evil.txt": b"x"}, (), "absolute paths"),
-    ({"pkg/course.toml": b"", "pkg/lessons/link.md": b"/etc/passwd"},
-     ("pkg/lessons/link.md",), "links are not allowed"),
-    ({"pkg/course.toml": b"", "pkg/run.py": b"import os"}, (), "file type not allowed (.py)"),
-    ({"pkg/course.toml": b"", "pkg/.hidden.txt": b"x"}, (), "file type not allowed"),
-    ({"pkg/lessons/a.md": b"x"}, (), "no course.toml"),
-])
+@pytest.mark.parametrize(
+    ("files", "links", "message"),
+    [
+        ({"pkg/course.toml": b"", "pkg/../evil.txt": b"x"}, (), "climb out"),
+        ({"pkg/course.toml": b"", "/etc/evil.txt": b"x"}, (), "absolute paths"),
+        (
+            {"pkg/course.toml": b"", "pkg/lessons/link.md": b"/etc/passwd"},
+            ("pkg/lessons/link.md",),
+            "links are not allowed",
+        ),
+        ({"pkg/course.toml": b"", "pkg/run.py": b"import os"}, (), "file type not allowed (.py)"),
+        ({"pkg/course.toml": b"", "pkg/.hidden.txt": b"x"}, (), "file type not allowed"),
+        ({"pkg/lessons/a.md": b"x"}, (), "no course.toml"),
+    ],
+)
 def test_refused_zips(client, session, login, instructor, files, links, message):
     login(instructor)
     before = count(session)
@@ -106,8 +120,9 @@ def test_refused_zips(client, session, login, instructor, files, links, message)
     assert count(session) == before
 
 
-def test_a_zip_with_permissions_but_no_file_type_is_taken(client, session, login, instructor,
-                                                          example_course):
+def test_a_zip_with_permissions_but_no_file_type_is_taken(
+    client, session, login, instructor, example_course
+):
     login(instructor)
     files = download(client, example_course.slug)
     buffer = io.BytesIO()
@@ -146,8 +161,7 @@ def test_too_many_files_and_zip_bomb(app, client, session, login, instructor):
     response = upload(client, bomb)
     assert response.status_code == 400
     assert "at most 100000 are allowed" in response.get_data(as_text=True)
-    assert count(session) == 0 or session.scalar(
-        select(Course).where(Course.slug == "pkg")) is None
+    assert count(session) == 0 or session.scalar(select(Course).where(Course.slug == "pkg")) is None
 
 
 def test_lying_sizes_are_caught_while_unpacking(app, client, login, instructor):
@@ -163,14 +177,16 @@ def test_lying_sizes_are_caught_while_unpacking(app, client, login, instructor):
 
 
 def test_instructor_cannot_overwrite_a_course_they_do_not_own(
-        client, session, make_user, login, instructor, example_course):
+    client, session, make_user, login, instructor, example_course
+):
     login(instructor)
     files = download(client, example_course.slug)
     client.post("/logout")
     login(make_user(roles=["instructor"]))
     changed = dict(files)
     changed["example-package/course.toml"] = changed["example-package/course.toml"].replace(
-        b'version = "1"', b'version = "2"')
+        b'version = "1"', b'version = "2"'
+    )
     response = upload(client, make_zip(changed))
     assert response.status_code == 403
     assert "you may not change it" in response.get_data(as_text=True)

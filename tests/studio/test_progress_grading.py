@@ -22,9 +22,13 @@ def item(session, course, key):
 
 def enrol(session, user, course, *, active_days_ago=0, completed=False):
     now = utcnow()
-    row = Enrollment(user_id=user.id, course_id=course.id, language="en",
-                     last_active_at=now - timedelta(days=active_days_ago),
-                     completed_at=now if completed else None)
+    row = Enrollment(
+        user_id=user.id,
+        course_id=course.id,
+        language="en",
+        last_active_at=now - timedelta(days=active_days_ago),
+        completed_at=now if completed else None,
+    )
     session.add(row)
     session.flush()
     return row
@@ -32,16 +36,27 @@ def enrol(session, user, course, *, active_days_ago=0, completed=False):
 
 def progress(session, enrollment, it, *, passed, hours=None):
     start = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-    session.add(ItemProgress(enrollment_id=enrollment.id, item_id=it.id, passed=passed,
-                             started_at=start,
-                             passed_at=start + timedelta(hours=hours) if passed else None))
+    session.add(
+        ItemProgress(
+            enrollment_id=enrollment.id,
+            item_id=it.id,
+            passed=passed,
+            started_at=start,
+            passed_at=start + timedelta(hours=hours) if passed else None,
+        )
+    )
     session.flush()
 
 
 def submission(session, enrollment, it, user, **fields):
-    row = Submission(enrollment_id=enrollment.id, item_id=it.id, user_id=user.id,
-                     notebook=good_notebook().decode(), status=SubmissionStatus.GRADED,
-                     **fields)
+    row = Submission(
+        enrollment_id=enrollment.id,
+        item_id=it.id,
+        user_id=user.id,
+        notebook=good_notebook().decode(),
+        status=SubmissionStatus.GRADED,
+        **fields,
+    )
     session.add(row)
     session.flush()
     return row
@@ -52,48 +67,51 @@ def test_progress_figures(client, session, make_user, login, instructor, example
     quiz = item(session, example_course, "basics-quiz")
     notebook = item(session, example_course, "first-notebook")
     learners = [make_user() for _ in range(4)]
-    rows = [enrol(session, learners[0], example_course, completed=True),
-            enrol(session, learners[1], example_course, active_days_ago=3),
-            enrol(session, learners[2], example_course, active_days_ago=45),
-            enrol(session, learners[3], example_course, active_days_ago=31)]
+    rows = [
+        enrol(session, learners[0], example_course, completed=True),
+        enrol(session, learners[1], example_course, active_days_ago=3),
+        enrol(session, learners[2], example_course, active_days_ago=45),
+        enrol(session, learners[3], example_course, active_days_ago=31),
+    ]
     for row, hours in zip(rows, (1, 2, 3, 10), strict=True):
         progress(session, row, lesson, passed=True, hours=hours)
     progress(session, rows[0], quiz, passed=True, hours=30)
     progress(session, rows[1], quiz, passed=False)
     progress(session, rows[2], quiz, passed=False)
-    flagged = submission(session, rows[1], notebook, learners[1],
-                         flags=[{"kind": "patched-builtins", "detail": "x"}])
+    flagged = submission(
+        session, rows[1], notebook, learners[1], flags=[{"kind": "patched-builtins", "detail": "x"}]
+    )
     submission(session, rows[2], notebook, learners[2], flags=[])
     login(instructor)
     page = client.get(f"/studio/courses/{example_course.slug}/progress").get_data(as_text=True)
     assert 'data-figure="enrolled">4<' in page
     assert 'data-figure="active">2<' in page
     assert 'data-figure="completed">1<' in page
-    lesson_row = page[page.index('id="figures-what-is-ai"'):]
-    lesson_row = lesson_row[:lesson_row.index("</tr>")]
+    lesson_row = page[page.index('id="figures-what-is-ai"') :]
+    lesson_row = lesson_row[: lesson_row.index("</tr>")]
     # Four started, four passed; median of 1, 2, 3 and 10 hours is 2.5 hours.
     assert ">4<" in lesson_row and "100 %" in lesson_row and "2 h 30 min" in lesson_row
-    quiz_row = page[page.index('id="figures-basics-quiz"'):]
-    assert "33 %" in quiz_row[:quiz_row.index("</tr>")]
-    lowest = page[page.index('id="lowest-pass-rate"'):]
+    quiz_row = page[page.index('id="figures-basics-quiz"') :]
+    assert "33 %" in quiz_row[: quiz_row.index("</tr>")]
+    lowest = page[page.index('id="lowest-pass-rate"') :]
     assert lowest.index("Quiz: basics") < lowest.index("What artificial intelligence is")
-    longest = page[page.index('id="longest-time"'):]
+    longest = page[page.index('id="longest-time"') :]
     assert longest.index("Quiz: basics") < longest.index("What artificial intelligence is")
-    flags = page[page.index('id="flagged"'):]
+    flags = page[page.index('id="flagged"') :]
     assert f"Submission #{flagged.id}" in flags
     assert "patched-builtins" in flags
     assert flags.count("Submission #") == 1
 
 
-def test_an_annulled_completion_is_not_counted(client, session, make_user, login, instructor,
-                                               example_course):
+def test_an_annulled_completion_is_not_counted(
+    client, session, make_user, login, instructor, example_course
+):
     from lms.stats.services import annul_completion, record_completion
 
     learners = [make_user() for _ in range(3)]
     for learner in learners:
         enrol(session, learner, example_course, completed=True)
-        fact = record_completion(session, user=learner, course=example_course,
-                                 language="en")
+        fact = record_completion(session, user=learner, course=example_course, language="en")
     annul_completion(session, completion=fact, reason="copied work", by_user=None)
     login(instructor)
     page = client.get(f"/studio/courses/{example_course.slug}/progress").get_data(as_text=True)
@@ -115,8 +133,9 @@ def test_manual_grading(client, session, login, instructor, example_course, to_g
     assert "Enter a score from 0 to 1" in too_much.get_data(as_text=True)
     negative = client.post(url, data={"g-essay-score": "-1"})
     assert negative.status_code == 400
-    assert client.post(f"{base}/{to_grade.id}/tests",
-                       data={"g-tests-score": "1"}).status_code == 404
+    assert (
+        client.post(f"{base}/{to_grade.id}/tests", data={"g-tests-score": "1"}).status_code == 404
+    )
     assert manual_grades_for(session, to_grade) == {}
     ok = client.post(url, data={"g-essay-score": "0.5", "g-essay-comment": "Half right."})
     assert ok.status_code == 303
@@ -136,22 +155,26 @@ def test_manual_grading(client, session, login, instructor, example_course, to_g
 
 def test_grading_other_course_is_refused(client, make_user, login, example_course, to_grade):
     login(make_user(roles=["instructor"]))
-    response = client.post(f"/studio/courses/{example_course.slug}/grading/{to_grade.id}/essay",
-                           data={"g-essay-score": "1"})
+    response = client.post(
+        f"/studio/courses/{example_course.slug}/grading/{to_grade.id}/essay",
+        data={"g-essay-score": "1"},
+    )
     assert response.status_code == 403
 
 
-def test_learner_sees_the_grade_through_the_include(app, client, session, login, instructor,
-                                                     example_course, to_grade):
+def test_learner_sees_the_grade_through_the_include(
+    app, client, session, login, instructor, example_course, to_grade
+):
     from flask import render_template_string
 
     include = '{% include "studio/_manual_grades.html" ignore missing %}'
     with app.test_request_context():
-        assert "Graded by an instructor" not in render_template_string(
-            include, submission=to_grade)
+        assert "Graded by an instructor" not in render_template_string(include, submission=to_grade)
     login(instructor)
-    client.post(f"/studio/courses/{example_course.slug}/grading/{to_grade.id}/essay",
-                data={"g-essay-score": "0.5", "g-essay-comment": "<b>Nearly</b> right."})
+    client.post(
+        f"/studio/courses/{example_course.slug}/grading/{to_grade.id}/essay",
+        data={"g-essay-score": "0.5", "g-essay-comment": "<b>Nearly</b> right."},
+    )
     with app.test_request_context():
         html = render_template_string(include, submission=to_grade)
     assert "Graded by an instructor" in html

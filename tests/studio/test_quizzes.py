@@ -14,8 +14,14 @@ from lms.studio import services
 @pytest.fixture
 def quiz_url(session, instructor, make_studio_course, login):
     course = make_studio_course(instructor)
-    services.add_item(session, module=course.modules[0], key="check", kind="quiz",
-                      title={"en": "Check"}, required=True)
+    services.add_item(
+        session,
+        module=course.modules[0],
+        key="check",
+        kind="quiz",
+        title={"en": "Check"},
+        required=True,
+    )
     login(instructor)
     return f"/studio/courses/{course.slug}/quizzes/check"
 
@@ -35,15 +41,16 @@ def options(*rows):
 
 
 def test_settings(client, session, quiz_url):
-    assert client.post(quiz_url, data={"pass_mark": "0.75", "max_attempts": "3"}
-                       ).status_code == 303
+    assert client.post(quiz_url, data={"pass_mark": "0.75", "max_attempts": "3"}).status_code == 303
     quiz = the_quiz(session)
     assert (quiz.pass_mark, quiz.max_attempts) == (Decimal("0.75"), 3)
-    for bad, message in [({"pass_mark": "0"}, "above 0 and at most 1"),
-                         ({"pass_mark": "1.5"}, "above 0 and at most 1"),
-                         ({"pass_mark": "abc"}, "Not a valid decimal value"),
-                         ({"pass_mark": "0.5555"}, "at most 3 decimal places"),
-                         ({"pass_mark": "0.5", "max_attempts": "0"}, "whole number from 1")]:
+    for bad, message in [
+        ({"pass_mark": "0"}, "above 0 and at most 1"),
+        ({"pass_mark": "1.5"}, "above 0 and at most 1"),
+        ({"pass_mark": "abc"}, "Not a valid decimal value"),
+        ({"pass_mark": "0.5555"}, "at most 3 decimal places"),
+        ({"pass_mark": "0.5", "max_attempts": "0"}, "whole number from 1"),
+    ]:
         response = client.post(quiz_url, data=bad)
         assert response.status_code == 400
         assert message in response.get_data(as_text=True), bad
@@ -51,16 +58,56 @@ def test_settings(client, session, quiz_url):
 
 def test_all_four_kinds(client, session, quiz_url):
     new = f"{quiz_url}/questions/new"
-    assert client.post(new, data={"kind": "single", "points": "2", "prompt_en": "Capital?",
-                                  "explanation_en": "Since 1997.", **options(
-                                      ("Astana", True), ("Almaty", False))}).status_code == 303
-    assert client.post(new, data={"kind": "multiple", "points": "1", "prompt_en": "Methods?",
-                                  **options(("Supervised", True), ("Unsupervised", True),
-                                            ("Teleport", False))}).status_code == 303
-    assert client.post(new, data={"kind": "numeric", "points": "1", "prompt_en": "Half of 7?",
-                                  "value": "3,5", "tolerance": "0.01"}).status_code == 303
-    assert client.post(new, data={"kind": "text", "points": "1", "prompt_en": "City?",
-                                  "accepted_en": "Almaty\n  Алматы \n\n"}).status_code == 303
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "single",
+                "points": "2",
+                "prompt_en": "Capital?",
+                "explanation_en": "Since 1997.",
+                **options(("Astana", True), ("Almaty", False)),
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "multiple",
+                "points": "1",
+                "prompt_en": "Methods?",
+                **options(("Supervised", True), ("Unsupervised", True), ("Teleport", False)),
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "numeric",
+                "points": "1",
+                "prompt_en": "Half of 7?",
+                "value": "3,5",
+                "tolerance": "0.01",
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "text",
+                "points": "1",
+                "prompt_en": "City?",
+                "accepted_en": "Almaty\n  Алматы \n\n",
+            },
+        ).status_code
+        == 303
+    )
     questions = the_quiz(session).questions
     assert [q.kind for q in questions] == ["single", "multiple", "numeric", "text"]
     single, multiple, numeric, text = questions
@@ -77,34 +124,53 @@ def test_all_four_kinds(client, session, quiz_url):
     edit = client.get(f"{quiz_url}/questions/{single.key}").get_data(as_text=True)
     assert 'value="Astana"' in edit
     assert 'name="options-0-key" type="hidden" value="o1"' in edit
-    assert client.post(f"{quiz_url}/questions/{single.key}", data={
-        "kind": "single", "points": "1", "prompt_en": "Capital now?",
-        "options-0-key": "o1", "options-1-key": "o2",
-        **options(("Almaty", False), ("Astana", True))}).status_code == 303
+    assert (
+        client.post(
+            f"{quiz_url}/questions/{single.key}",
+            data={
+                "kind": "single",
+                "points": "1",
+                "prompt_en": "Capital now?",
+                "options-0-key": "o1",
+                "options-1-key": "o2",
+                **options(("Almaty", False), ("Astana", True)),
+            },
+        ).status_code
+        == 303
+    )
     client.post(f"{quiz_url}/questions/{text.key}/move", data={"direction": "up"})
     client.post(f"{quiz_url}/questions/{multiple.key}/delete")
     questions = the_quiz(session).questions
     assert [(q.key, q.kind) for q in questions] == [
-        (single.key, "single"), (text.key, "text"), (numeric.key, "numeric")]
+        (single.key, "single"),
+        (text.key, "text"),
+        (numeric.key, "numeric"),
+    ]
     assert questions[0].prompt == {"en": "Capital now?"}
     assert questions[0].answer == {"keys": ["o2"]}
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"kind": "single", **options(("A", True), ("B", True))}, "exactly one correct option"),
-    ({"kind": "single", **options(("A", False), ("B", False))}, "exactly one correct option"),
-    ({"kind": "multiple", **options(("A", False), ("B", False))},
-     "at least one correct option"),
-    ({"kind": "single", **options(("A", True))}, "at least two options"),
-    ({"kind": "numeric", "value": "three"}, "Enter a number"),
-    ({"kind": "numeric", "value": "3", "tolerance": "-1"}, "0 or more"),
-    ({"kind": "text", "accepted_en": "  \n"}, "at least one accepted answer"),
-    ({"kind": "text", "accepted_en": "x", "prompt_en": ""}, "Required in the course"),
-    ({"kind": "text", "accepted_en": "x", "points": "0"}, "from 0.01 to 9999"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "single", **options(("A", True), ("B", True))}, "exactly one correct option"),
+        ({"kind": "single", **options(("A", False), ("B", False))}, "exactly one correct option"),
+        (
+            {"kind": "multiple", **options(("A", False), ("B", False))},
+            "at least one correct option",
+        ),
+        ({"kind": "single", **options(("A", True))}, "at least two options"),
+        ({"kind": "numeric", "value": "three"}, "Enter a number"),
+        ({"kind": "numeric", "value": "3", "tolerance": "-1"}, "0 or more"),
+        ({"kind": "text", "accepted_en": "  \n"}, "at least one accepted answer"),
+        ({"kind": "text", "accepted_en": "x", "prompt_en": ""}, "Required in the course"),
+        ({"kind": "text", "accepted_en": "x", "points": "0"}, "from 0.01 to 9999"),
+    ],
+)
 def test_question_rules(client, session, quiz_url, data, message):
-    response = client.post(f"{quiz_url}/questions/new",
-                           data={"points": "1", "prompt_en": "Q?", **data})
+    response = client.post(
+        f"{quiz_url}/questions/new", data={"points": "1", "prompt_en": "Q?", **data}
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert the_quiz(session).questions == []
@@ -113,8 +179,12 @@ def test_question_rules(client, session, quiz_url, data, message):
 def test_the_last_question_of_a_live_quiz_cannot_be_deleted(client, session, quiz_url):
     new = f"{quiz_url}/questions/new"
     for prompt in ("One?", "Two?"):
-        assert client.post(new, data={"kind": "numeric", "points": "1", "prompt_en": prompt,
-                                      "value": "1"}).status_code == 303
+        assert (
+            client.post(
+                new, data={"kind": "numeric", "points": "1", "prompt_en": prompt, "value": "1"}
+            ).status_code
+            == 303
+        )
     slug = quiz_url.split("/")[3]
     assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
     first, last = (q.key for q in the_quiz(session).questions)
@@ -129,12 +199,22 @@ def test_the_last_question_of_a_live_quiz_cannot_be_deleted(client, session, qui
 
 
 def test_removing_an_option_leaves_learners_answers_as_they_were(
-        client, session, quiz_url, login, instructor, make_user):
+    client, session, quiz_url, login, instructor, make_user
+):
     from lms.learning import services as learning
 
-    assert client.post(f"{quiz_url}/questions/new", data={
-        "kind": "single", "points": "1", "prompt_en": "Pick B",
-        **options(("A", False), ("B", True), ("C", False))}).status_code == 303
+    assert (
+        client.post(
+            f"{quiz_url}/questions/new",
+            data={
+                "kind": "single",
+                "points": "1",
+                "prompt_en": "Pick B",
+                **options(("A", False), ("B", True), ("C", False)),
+            },
+        ).status_code
+        == 303
+    )
     slug = quiz_url.split("/")[3]
     assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
     question = the_quiz(session).questions[0]
@@ -143,17 +223,29 @@ def test_removing_an_option_leaves_learners_answers_as_they_were(
     learning.enrol(session, user=learner, course=question.quiz.item.course, language="en")
     client.post("/logout")
     login(learner)
-    attempt = client.post(f"/courses/{slug}/items/check/attempts",
-                          data={"attempt": "1", f"q-{question.key}": keys["B"]})
+    attempt = client.post(
+        f"/courses/{slug}/items/check/attempts",
+        data={"attempt": "1", f"q-{question.key}": keys["B"]},
+    )
     attempt_url = attempt.headers["Location"]
     assert "<span>B</span>" in client.get(attempt_url).get_data(as_text=True)
     client.post("/logout")
     login(instructor)
     # The browser sends each option's id back; A is gone and D is new.
-    assert client.post(f"{quiz_url}/questions/{question.key}", data={
-        "kind": "single", "points": "1", "prompt_en": "Pick B",
-        "options-0-key": keys["B"], "options-1-key": keys["C"],
-        **options(("B", True), ("C", False), ("D", False))}).status_code == 303
+    assert (
+        client.post(
+            f"{quiz_url}/questions/{question.key}",
+            data={
+                "kind": "single",
+                "points": "1",
+                "prompt_en": "Pick B",
+                "options-0-key": keys["B"],
+                "options-1-key": keys["C"],
+                **options(("B", True), ("C", False), ("D", False)),
+            },
+        ).status_code
+        == 303
+    )
     client.post("/logout")
     login(learner)
     page = client.get(attempt_url).get_data(as_text=True)
@@ -164,13 +256,23 @@ def test_removing_an_option_leaves_learners_answers_as_they_were(
 
 
 def test_a_question_added_after_answers_never_takes_a_deleted_questions_id(
-        client, session, quiz_url, login, instructor, make_user):
+    client, session, quiz_url, login, instructor, make_user
+):
     from lms.learning import services as learning
 
     for prompt in ("First", "Second"):
-        assert client.post(f"{quiz_url}/questions/new", data={
-            "kind": "single", "points": "1", "prompt_en": prompt,
-            **options(("A", True), ("B", False))}).status_code == 303
+        assert (
+            client.post(
+                f"{quiz_url}/questions/new",
+                data={
+                    "kind": "single",
+                    "points": "1",
+                    "prompt_en": prompt,
+                    **options(("A", True), ("B", False)),
+                },
+            ).status_code
+            == 303
+        )
     slug = quiz_url.split("/")[3]
     assert client.post(f"/studio/courses/{slug}/publish").status_code == 303
     first, second = the_quiz(session).questions
@@ -180,14 +282,24 @@ def test_a_question_added_after_answers_never_takes_a_deleted_questions_id(
     client.post("/logout")
     login(learner)
     answers = {f"q-{q.key}": q.options[1]["key"] for q in (first, second)}
-    attempt_url = client.post(f"/courses/{slug}/items/check/attempts",
-                              data={"attempt": "1", **answers}).headers["Location"]
+    attempt_url = client.post(
+        f"/courses/{slug}/items/check/attempts", data={"attempt": "1", **answers}
+    ).headers["Location"]
     client.post("/logout")
     login(instructor)
     assert client.post(f"{quiz_url}/questions/q2/delete").status_code == 303
-    assert client.post(f"{quiz_url}/questions/new", data={
-        "kind": "single", "points": "1", "prompt_en": "Brand new",
-        **options(("Yes", True), ("No", False))}).status_code == 303
+    assert (
+        client.post(
+            f"{quiz_url}/questions/new",
+            data={
+                "kind": "single",
+                "points": "1",
+                "prompt_en": "Brand new",
+                **options(("Yes", True), ("No", False)),
+            },
+        ).status_code
+        == 303
+    )
     session.expire_all()
     keys = [q.key for q in the_quiz(session).questions]
     assert keys[0] == "q1" and keys[1] not in ("q1", "q2")
@@ -195,5 +307,5 @@ def test_a_question_added_after_answers_never_takes_a_deleted_questions_id(
     login(learner)
     # The learner's old answer to the deleted question is not shown against the new one.
     page = client.get(attempt_url).get_data(as_text=True)
-    block = page[page.index("Brand new"):].split("</li>", 1)[0]
+    block = page[page.index("Brand new") :].split("</li>", 1)[0]
     assert "no answer" in block and "<span>No</span>" not in block

@@ -36,8 +36,12 @@ def discover(path: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
     if not path.exists():
         return [], [Problem(str(path), "no such folder")]
     if not path.is_dir():
-        return [], [Problem(str(path), "not a folder: give the package's folder (or a folder "
-                                       "of packages), not a file")]
+        return [], [
+            Problem(
+                str(path),
+                "not a folder: give the package's folder (or a folder of packages), not a file",
+            )
+        ]
     if (path / "course.toml").exists():
         return [(path, "")], []
     found: list[tuple[Path, str]] = []
@@ -71,15 +75,21 @@ def _order(packages: list[LoadedPackage]) -> tuple[list[LoadedPackage], list[Pro
         if mark == "done":
             return True
         if mark == "visiting":
-            cycle = " -> ".join([*trail[trail.index(package.slug):], package.slug])
-            problems.append(Problem(package.label + "course.toml", f"prerequisite cycle: {cycle}",
-                                    line=package.prerequisite_lines.get(trail[-1])))
+            cycle = " -> ".join([*trail[trail.index(package.slug) :], package.slug])
+            problems.append(
+                Problem(
+                    package.label + "course.toml",
+                    f"prerequisite cycle: {cycle}",
+                    line=package.prerequisite_lines.get(trail[-1]),
+                )
+            )
             return False
         if mark == "broken":
             return False
         state[package.slug] = "visiting"
-        ok = all(visit(by_slug[s], [*trail, package.slug])
-                 for s in package.prerequisites if s in by_slug)
+        ok = all(
+            visit(by_slug[s], [*trail, package.slug]) for s in package.prerequisites if s in by_slug
+        )
         state[package.slug] = "done" if ok else "broken"
         if ok:
             ordered.append(package)
@@ -90,9 +100,14 @@ def _order(packages: list[LoadedPackage]) -> tuple[list[LoadedPackage], list[Pro
     return ordered, problems
 
 
-def run_import(session: Session, path: Path, *, owner_email: str | None = None,
-               progress: Callable[[str], None] = print,
-               stub_prerequisites: bool = False) -> ImportResult:
+def run_import(
+    session: Session,
+    path: Path,
+    *,
+    owner_email: str | None = None,
+    progress: Callable[[str], None] = print,
+    stub_prerequisites: bool = False,
+) -> ImportResult:
     """Import every package at ``path``; returns what was imported and every problem."""
     result = ImportResult()
     roots, problems = discover(path)
@@ -113,8 +128,9 @@ def run_import(session: Session, path: Path, *, owner_email: str | None = None,
             progress(f"{label.rstrip('/') or root.name}: not imported ({len(found)} problems)")
         elif package.slug in result.roots:
             result.failed.append(package.slug)
-            result.problems.append(Problem(f"{label}course.toml",
-                                           f"slug {package.slug!r} is used by another package"))
+            result.problems.append(
+                Problem(f"{label}course.toml", f"slug {package.slug!r} is used by another package")
+            )
         else:
             result.roots[package.slug] = root
             loaded.append(package)
@@ -137,8 +153,11 @@ def run_import(session: Session, path: Path, *, owner_email: str | None = None,
             session.rollback()
             # The driver's own message ("disk full", "value too long"), without SQL.
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            result.problems.append(Problem(f"{package.label}course.toml",
-                                           f"import failed, nothing of it stored: {reason}"))
+            result.problems.append(
+                Problem(
+                    f"{package.label}course.toml", f"import failed, nothing of it stored: {reason}"
+                )
+            )
             result.failed.append(package.slug)
             progress(f"{package.slug}: not imported (database error)")
             continue
@@ -148,8 +167,9 @@ def run_import(session: Session, path: Path, *, owner_email: str | None = None,
     return result
 
 
-def _missing_prerequisites(session: Session, package: LoadedPackage, result: ImportResult,
-                           stub: bool) -> list[Problem]:
+def _missing_prerequisites(
+    session: Session, package: LoadedPackage, result: ImportResult, stub: bool
+) -> list[Problem]:
     problems = []
     for slug in package.prerequisites:
         if session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
@@ -158,12 +178,23 @@ def _missing_prerequisites(session: Session, package: LoadedPackage, result: Imp
             message = f"prerequisite {slug!r} was not imported"
         elif stub:
             # Canonicalising one package alone: a stand-in keeps the reference exportable.
-            session.add(Course(slug=slug, tier=Tier.PUBLIC, languages=["en"], sectors=[],
-                               title={"en": slug}, summary={"en": slug}))
+            session.add(
+                Course(
+                    slug=slug,
+                    tier=Tier.PUBLIC,
+                    languages=["en"],
+                    sectors=[],
+                    title={"en": slug},
+                    summary={"en": slug},
+                )
+            )
             session.flush()
             continue
         else:
             message = f"prerequisite {slug!r} is neither in the database nor in this import"
-        problems.append(Problem(f"{package.label}course.toml", message,
-                                line=package.prerequisite_lines.get(slug)))
+        problems.append(
+            Problem(
+                f"{package.label}course.toml", message, line=package.prerequisite_lines.get(slug)
+            )
+        )
     return problems

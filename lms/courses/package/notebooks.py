@@ -24,12 +24,17 @@ def canonical_notebook(source: str) -> str:
 def release(node: Any) -> tuple[str, str, Decimal, Decimal]:
     """Master text, student text, auto points and total points of a source notebook."""
     released = release_notebook(node)
-    return (nbformat.writes(released.master), nbformat.writes(released.student),
-            Decimal(str(released.auto_points)), Decimal(str(released.total_points)))
+    return (
+        nbformat.writes(released.master),
+        nbformat.writes(released.student),
+        Decimal(str(released.auto_points)),
+        Decimal(str(released.total_points)),
+    )
 
 
-def read_assignment(reader: _Reader, item: dict[str, Any], lines: dict[KeyPath, int],
-                    ipath: KeyPath) -> LoadedAssignment | None:
+def read_assignment(
+    reader: _Reader, item: dict[str, Any], lines: dict[KeyPath, int], ipath: KeyPath
+) -> LoadedAssignment | None:
     """The assignment of ``item``: its source notebook, released, and the files beside it."""
     from lms.courses.package.reader import _fits
 
@@ -40,8 +45,9 @@ def read_assignment(reader: _Reader, item: dict[str, Any], lines: dict[KeyPath, 
     if pass_score is None:
         reader.at("course.toml", lines, (*ipath, "pass_score"), "use at most 3 decimal places")
     if rel not in reader.files:
-        reader.at("course.toml", lines, (*ipath, "notebook"),
-                  f"assignment {item['id']!r} has no {rel}")
+        reader.at(
+            "course.toml", lines, (*ipath, "notebook"), f"assignment {item['id']!r} has no {rel}"
+        )
         return None
     files = {}
     for other in sorted(reader.files):
@@ -72,9 +78,18 @@ def read_assignment(reader: _Reader, item: dict[str, Any], lines: dict[KeyPath, 
             reader.problem(rel, f"nbgrader: {message}")
         return None
     if auto <= 0:
-        reader.problem(rel, "no auto-graded points: an assignment needs at least one graded "
-                            "test cell with points")
-    return LoadedAssignment(notebook=name, source=source, master=master, student=student,
-                            auto_points=auto, total_points=total,
-                            pass_score=pass_score or Decimal(1),
-                            max_attempts=item.get("max_attempts"), files=files)
+        reader.problem(
+            rel,
+            "no auto-graded points: an assignment needs at least one graded test cell with points",
+        )
+    return LoadedAssignment(
+        notebook=name,
+        source=source,
+        master=master,
+        student=student,
+        auto_points=auto,
+        total_points=total,
+        pass_score=pass_score or Decimal(1),
+        max_attempts=item.get("max_attempts"),
+        files=files,
+    )

@@ -55,8 +55,9 @@ class _Reader:
         self.files: dict[str, Path] = {}
         self.used: set[str] = set()
 
-    def problem(self, rel: str, message: str, *, line: int | None = None,
-                key: str | None = None) -> None:
+    def problem(
+        self, rel: str, message: str, *, line: int | None = None, key: str | None = None
+    ) -> None:
         self.problems.append(Problem(self.label + rel, message, line, key))
 
     def at(self, rel: str, lines: dict[KeyPath, int], path: KeyPath, message: str) -> None:
@@ -88,8 +89,11 @@ class _Reader:
                 elif not path.is_file():
                     self.problem(rel, "not a regular file")
                 elif path.suffix.lower() not in ALLOWED_SUFFIXES or name.startswith("."):
-                    self.problem(rel, f"file type not allowed ({path.suffix or 'no extension'});"
-                                      f" a package holds only {' '.join(ALLOWED_SUFFIXES)}")
+                    self.problem(
+                        rel,
+                        f"file type not allowed ({path.suffix or 'no extension'});"
+                        f" a package holds only {' '.join(ALLOWED_SUFFIXES)}",
+                    )
                 else:
                     self.files[rel] = path
 
@@ -120,22 +124,31 @@ class _Reader:
             self.problem(rel, f"TOML syntax: {message}", line=line)
             return None, {}
         lines = key_lines(text)
-        errors = sorted(validator(schema).iter_errors(data),
-                        key=lambda e: [str(p) for p in e.absolute_path])
+        errors = sorted(
+            validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+        )
         for error in errors:
             self._schema_problem(rel, lines, error, data)
         return (None if errors else data), lines
 
-    def _schema_problem(self, rel: str, lines: dict[KeyPath, int],
-                        error: jsonschema.ValidationError, data: dict[str, Any]) -> None:
+    def _schema_problem(
+        self,
+        rel: str,
+        lines: dict[KeyPath, int],
+        error: jsonschema.ValidationError,
+        data: dict[str, Any],
+    ) -> None:
         path: KeyPath = tuple(error.absolute_path)
         if error.validator is None:
             # A key forbidden by a ``false`` schema: jsonschema leaves its name off the path.
             holder: Any = data
             for part in path:
                 holder = holder[part]
-            names = [k for k, v in holder.items() if v is error.instance] if isinstance(
-                holder, dict) else []
+            names = (
+                [k for k, v in holder.items() if v is error.instance]
+                if isinstance(holder, dict)
+                else []
+            )
             if names:
                 path = (*path, names[0])
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -151,8 +164,9 @@ class _Reader:
             message = error.message
         self.at(rel, lines, path, message)
 
-    def need_first_language(self, rel: str, lines: dict[KeyPath, int], path: KeyPath,
-                            texts: dict[str, Any], first: str) -> None:
+    def need_first_language(
+        self, rel: str, lines: dict[KeyPath, int], path: KeyPath, texts: dict[str, Any], first: str
+    ) -> None:
         if not texts.get(first):
             self.at(rel, lines, path, f"no {first!r} text (the course's first language)")
 
@@ -182,53 +196,82 @@ class _Reader:
         valid_sectors = sector_codes() - {NO_SECTOR}
         for sector in course.get("sectors", []):
             if sector not in valid_sectors:
-                self.at("course.toml", lines, ("sectors",),
-                        f"unknown sector {sector!r} (OKED section letters A to U)")
+                self.at(
+                    "course.toml",
+                    lines,
+                    ("sectors",),
+                    f"unknown sector {sector!r} (OKED section letters A to U)",
+                )
         prerequisites = sorted(course.get("prerequisites", []))
         if course["slug"] in prerequisites:
-            self.at("course.toml", lines, ("prerequisites",),
-                    "a course cannot be its own prerequisite")
+            self.at(
+                "course.toml", lines, ("prerequisites",), "a course cannot be its own prerequisite"
+            )
         package = LoadedPackage(
-            root=self.root, label=self.label, slug=course["slug"], tier=course["tier"],
-            languages=languages, sectors=sorted(course.get("sectors", [])),
-            version=course.get("version", "1"), published=course.get("published", False),
-            prerequisites=prerequisites, title=course["title"], summary=course["summary"],
+            root=self.root,
+            label=self.label,
+            slug=course["slug"],
+            tier=course["tier"],
+            languages=languages,
+            sectors=sorted(course.get("sectors", [])),
+            version=course.get("version", "1"),
+            published=course.get("published", False),
+            prerequisites=prerequisites,
+            title=course["title"],
+            summary=course["summary"],
             modules=[],
-            prerequisite_lines={p: line_of(lines, ("prerequisites",)) for p in prerequisites})
+            prerequisite_lines={p: line_of(lines, ("prerequisites",)) for p in prerequisites},
+        )
         modules_seen: set[str] = set()
         items_seen: set[str] = set()
         notebooks_seen: set[str] = set()
         for m, module in enumerate(course["modules"]):
             mpath: KeyPath = ("modules", m)
             if module["id"] in modules_seen:
-                self.at("course.toml", lines, (*mpath, "id"),
-                        f"module id {module['id']!r} is used twice")
+                self.at(
+                    "course.toml",
+                    lines,
+                    (*mpath, "id"),
+                    f"module id {module['id']!r} is used twice",
+                )
             modules_seen.add(module["id"])
-            self.need_first_language("course.toml", lines, (*mpath, "title"), module["title"],
-                                     first)
+            self.need_first_language(
+                "course.toml", lines, (*mpath, "title"), module["title"], first
+            )
             loaded = LoadedModule(key=module["id"], title=module["title"], items=[])
             package.modules.append(loaded)
             for i, item in enumerate(module["items"]):
                 ipath: KeyPath = (*mpath, "items", i)
                 if item["id"] in items_seen:
-                    self.at("course.toml", lines, (*ipath, "id"),
-                            f"item id {item['id']!r} is used twice")
+                    self.at(
+                        "course.toml",
+                        lines,
+                        (*ipath, "id"),
+                        f"item id {item['id']!r} is used twice",
+                    )
                 items_seen.add(item["id"])
-                self.need_first_language("course.toml", lines, (*ipath, "title"),
-                                         item["title"], first)
+                self.need_first_language(
+                    "course.toml", lines, (*ipath, "title"), item["title"], first
+                )
                 if item["kind"] == "assignment":
                     if item["notebook"] in notebooks_seen:
-                        self.at("course.toml", lines, (*ipath, "notebook"),
-                                f"notebook {item['notebook']!r} is used by two assignments")
+                        self.at(
+                            "course.toml",
+                            lines,
+                            (*ipath, "notebook"),
+                            f"notebook {item['notebook']!r} is used by two assignments",
+                        )
                     notebooks_seen.add(item["notebook"])
                 loaded.items.append(self._item(item, lines, ipath, first))
         return package
 
-    def _item(self, item: dict[str, Any], lines: dict[KeyPath, int], ipath: KeyPath,
-              first: str) -> LoadedItem:
+    def _item(
+        self, item: dict[str, Any], lines: dict[KeyPath, int], ipath: KeyPath, first: str
+    ) -> LoadedItem:
         key = item["id"]
-        loaded = LoadedItem(key=key, kind=item["kind"], required=item.get("required", True),
-                            title=item["title"])
+        loaded = LoadedItem(
+            key=key, kind=item["kind"], required=item.get("required", True), title=item["title"]
+        )
         if loaded.kind == "lesson":
             bodies = {}
             for lang in LANGUAGES:
@@ -236,9 +279,12 @@ class _Reader:
                 if rel in self.files and (body := self.text(rel)) is not None:
                     bodies[lang] = body
             if first not in bodies and f"lessons/{key}.{first}.md" not in self.used:
-                self.at("course.toml", lines, (*ipath, "id"),
-                        f"lesson {key!r} has no lessons/{key}.{first}.md"
-                        " (the course's first language)")
+                self.at(
+                    "course.toml",
+                    lines,
+                    (*ipath, "id"),
+                    f"lesson {key!r} has no lessons/{key}.{first}.md (the course's first language)",
+                )
             loaded.lesson = bodies
         elif loaded.kind == "quiz":
             rel = f"quizzes/{key}.toml"
@@ -268,13 +314,24 @@ class _Reader:
             points = _fits(question.get("points", 1), 2)
             if points is None or points >= 10000:
                 self.at(rel, lines, (*qpath, "points"), "points: below 10000, 2 decimals at most")
-            questions.append(self._question(rel, lines, qpath, question, first,
-                                            points or Decimal(1)))
-        return LoadedQuiz(pass_mark=pass_mark or Decimal(1),
-                          max_attempts=data.get("max_attempts"), questions=questions)
+            questions.append(
+                self._question(rel, lines, qpath, question, first, points or Decimal(1))
+            )
+        return LoadedQuiz(
+            pass_mark=pass_mark or Decimal(1),
+            max_attempts=data.get("max_attempts"),
+            questions=questions,
+        )
 
-    def _question(self, rel: str, lines: dict[KeyPath, int], qpath: KeyPath,
-                  question: dict[str, Any], first: str, points: Decimal) -> LoadedQuestion:
+    def _question(
+        self,
+        rel: str,
+        lines: dict[KeyPath, int],
+        qpath: KeyPath,
+        question: dict[str, Any],
+        first: str,
+        points: Decimal,
+    ) -> LoadedQuestion:
         kind = question["kind"]
         options: list[dict[str, Any]] = []
         answer: dict[str, Any]
@@ -291,36 +348,55 @@ class _Reader:
                 if option.get("correct", False):
                     correct.append(option["id"])
             if kind == "single" and len(correct) != 1:
-                self.at(rel, lines, (*qpath, "options"),
-                        f"a single-choice question needs exactly one correct option, not "
-                        f"{len(correct)}")
+                self.at(
+                    rel,
+                    lines,
+                    (*qpath, "options"),
+                    f"a single-choice question needs exactly one correct option, not "
+                    f"{len(correct)}",
+                )
             if kind == "multiple" and not correct:
-                self.at(rel, lines, (*qpath, "options"),
-                        "a multiple-choice question needs at least one correct option")
+                self.at(
+                    rel,
+                    lines,
+                    (*qpath, "options"),
+                    "a multiple-choice question needs at least one correct option",
+                )
             answer = {"keys": correct}
         elif kind == "numeric":
             answer = {"value": question["answer"], "tolerance": question.get("tolerance", 0)}
         else:
-            self.need_first_language(rel, lines, (*qpath, "accepted"), question["accepted"],
-                                     first)
+            self.need_first_language(rel, lines, (*qpath, "accepted"), question["accepted"], first)
             answer = {"accepted": question["accepted"]}
-        return LoadedQuestion(key=question["id"], kind=kind, points=points,
-                              prompt=question["prompt"], options=options, answer=answer,
-                              explanation=question.get("explanation", {}))
+        return LoadedQuestion(
+            key=question["id"],
+            kind=kind,
+            points=points,
+            prompt=question["prompt"],
+            options=options,
+            answer=answer,
+            explanation=question.get("explanation", {}),
+        )
 
     def _leftovers(self, package: LoadedPackage) -> None:
         for rel in sorted(set(self.files) - self.used):
             top, _, rest = rel.partition("/")
             if top == "lessons" and rel.endswith(".md"):
-                self.problem(rel, "no lesson item of course.toml uses this file (expected "
-                                  "lessons/<item-id>.<kk|ru|en>.md)")
+                self.problem(
+                    rel,
+                    "no lesson item of course.toml uses this file (expected "
+                    "lessons/<item-id>.<kk|ru|en>.md)",
+                )
             elif top == "quizzes" and rel.endswith(".toml"):
                 self.problem(rel, "no quiz item of course.toml uses this file")
             elif top == "notebooks" and rest:
                 self.problem(rel, "no assignment of course.toml uses this notebook folder")
             elif rel.endswith((".toml", ".ipynb")):
-                self.problem(rel, "unexpected file: quizzes go in quizzes/, notebooks in "
-                                  "notebooks/<name>/<name>.ipynb")
+                self.problem(
+                    rel,
+                    "unexpected file: quizzes go in quizzes/, notebooks in "
+                    "notebooks/<name>/<name>.ipynb",
+                )
             else:
                 package.files[rel] = self.files[rel].read_bytes()
 

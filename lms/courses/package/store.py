@@ -30,8 +30,9 @@ class MissingPrerequisite(Exception):
     """A prerequisite named by a package is not a course in the database."""
 
 
-def store_package(session: Session, *, package: LoadedPackage,
-                  owner_id: int | None = None) -> Course:
+def store_package(
+    session: Session, *, package: LoadedPackage, owner_id: int | None = None
+) -> Course:
     """Create or update the course of ``package``; returns it."""
     course = session.scalar(select(Course).where(Course.slug == package.slug))
     if course is None:
@@ -61,13 +62,22 @@ def store_package(session: Session, *, package: LoadedPackage,
 
 
 def _store_outline(session: Session, course: Course, package: LoadedPackage) -> None:
-    modules = {m.key: m for m in session.scalars(
-        select(Module).where(Module.course_id == course.id))}
+    modules = {
+        m.key: m for m in session.scalars(select(Module).where(Module.course_id == course.id))
+    }
     # Each item's content comes in a few queries for the whole course, not a few per item.
-    items = {i.key: i for i in session.scalars(
-        select(Item).where(Item.course_id == course.id).options(
-            selectinload(Item.lesson), selectinload(Item.quiz).selectinload(Quiz.questions),
-            selectinload(Item.assignment).selectinload(Assignment.files)))}
+    items = {
+        i.key: i
+        for i in session.scalars(
+            select(Item)
+            .where(Item.course_id == course.id)
+            .options(
+                selectinload(Item.lesson),
+                selectinload(Item.quiz).selectinload(Quiz.questions),
+                selectinload(Item.assignment).selectinload(Assignment.files),
+            )
+        )
+    }
     position = 0
     kept_modules: set[str] = set()
     kept_items: set[str] = set()
@@ -147,8 +157,12 @@ def _store_assignment(item: Item, loaded: LoadedAssignment) -> None:
     assignment = item.assignment
     if assignment is None:
         assignment = item.assignment = Assignment(
-            notebook_name=loaded.notebook, source="", master="", student="",
-            pass_score=loaded.pass_score)
+            notebook_name=loaded.notebook,
+            source="",
+            master="",
+            student="",
+            pass_score=loaded.pass_score,
+        )
     assignment.notebook_name = loaded.notebook
     assignment.source = loaded.source
     assignment.master = loaded.master

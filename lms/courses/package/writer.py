@@ -63,8 +63,11 @@ def course_document(course: Course) -> dict[str, Any]:
 
 
 def _question(question: Question) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": question.key, "kind": str(question.kind),
-                             "points": _number(question.points)}
+    entry: dict[str, Any] = {
+        "id": question.key,
+        "kind": str(question.kind),
+        "points": _number(question.points),
+    }
     if question.kind == QuestionKind.NUMERIC:
         entry["answer"] = question.answer["value"]
         entry["tolerance"] = question.answer.get("tolerance", 0)
@@ -75,8 +78,14 @@ def _question(question: Question) -> dict[str, Any]:
         entry["accepted"] = _texts(question.answer["accepted"])
     if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         correct = set(question.answer.get("keys", []))
-        entry["options"] = [{"id": option["key"], "correct": option["key"] in correct,
-                             "text": _texts(option["text"])} for option in question.options]
+        entry["options"] = [
+            {
+                "id": option["key"],
+                "correct": option["key"] in correct,
+                "text": _texts(option["text"]),
+            }
+            for option in question.options
+        ]
     return entry
 
 
@@ -99,12 +108,14 @@ def package_files(course: Course) -> dict[str, bytes]:
             for lang, body in _texts(item.lesson.body).items():
                 files[f"lessons/{item.key}.{lang}.md"] = body.encode("utf-8")
         elif item.kind == ItemKind.QUIZ and item.quiz is not None:
-            files[f"quizzes/{item.key}.toml"] = canonical_toml(
-                quiz_document(item.quiz)).encode("utf-8")
+            files[f"quizzes/{item.key}.toml"] = canonical_toml(quiz_document(item.quiz)).encode(
+                "utf-8"
+            )
         elif item.kind == ItemKind.ASSIGNMENT and item.assignment is not None:
             folder = f"notebooks/{item.assignment.notebook_name}/"
             files[f"{folder}{item.assignment.notebook_name}.ipynb"] = canonical_notebook(
-                item.assignment.source).encode("utf-8")
+                item.assignment.source
+            ).encode("utf-8")
             for data in item.assignment.files:
                 files[folder + data.name] = data.content
     for stored in course.files:
@@ -112,8 +123,9 @@ def package_files(course: Course) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def write_files(target: Path, files: dict[str, bytes], *,
-                remove_extra: bool) -> tuple[list[str], list[str]]:
+def write_files(
+    target: Path, files: dict[str, bytes], *, remove_extra: bool
+) -> tuple[list[str], list[str]]:
     """Make ``target`` hold ``files``; returns the paths written and those not in ``files``."""
     written = []
     for rel, content in files.items():
@@ -123,9 +135,11 @@ def write_files(target: Path, files: dict[str, bytes], *,
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         written.append(rel)
-    extra = sorted(p.relative_to(target).as_posix() for p in target.rglob("*")
-                   if (p.is_file() or p.is_symlink())
-                   and p.relative_to(target).as_posix() not in files)
+    extra = sorted(
+        p.relative_to(target).as_posix()
+        for p in target.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p.relative_to(target).as_posix() not in files
+    )
     if remove_extra:
         for rel in extra:
             (target / rel).unlink()

@@ -34,10 +34,16 @@ def _assignment_item(slug: str, key: str) -> tuple[Course, Item]:
     return course, item_or_404(course, key, ItemKind.ASSIGNMENT)
 
 
-def _page(course: Course, item: Item, *, notebook_form: NotebookForm | None = None,
-          settings_form: AssignmentSettingsForm | None = None,
-          file_form: DataFileForm | None = None, errors: list[str] | None = None,
-          status: int = 200) -> Any:
+def _page(
+    course: Course,
+    item: Item,
+    *,
+    notebook_form: NotebookForm | None = None,
+    settings_form: AssignmentSettingsForm | None = None,
+    file_form: DataFileForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> Any:
     assignment = item.assignment
     if settings_form is None:
         settings_form = AssignmentSettingsForm(formdata=None)
@@ -45,12 +51,18 @@ def _page(course: Course, item: Item, *, notebook_form: NotebookForm | None = No
             settings_form.pass_score.data = assignment.pass_score
             settings_form.max_attempts.data = assignment.max_attempts
     return render_template(
-        "studio/assignment.html", item=item, assignment=assignment,
+        "studio/assignment.html",
+        item=item,
+        assignment=assignment,
         cells=content.student_cells(assignment.student) if assignment is not None else [],
         notebook_form=notebook_form or NotebookForm(formdata=None),
-        settings_form=settings_form, file_form=file_form or DataFileForm(formdata=None),
-        action=ActionForm(), errors=errors or [],
-        max_bytes=current_app.config["MAX_UPLOAD_BYTES"], **page_context(course)), status
+        settings_form=settings_form,
+        file_form=file_form or DataFileForm(formdata=None),
+        action=ActionForm(),
+        errors=errors or [],
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        **page_context(course),
+    ), status
 
 
 def _saved(slug: str, key: str, message: str) -> Any:
@@ -76,13 +88,20 @@ def upload_notebook(slug: str, key: str) -> Any:
     if data is None:
         return _page(course, item, notebook_form=form, errors=[upload_too_large()], status=400)
     try:
-        content.save_notebook(db.session(), item=item, name=item.key, data=data,
-                              pass_score=DEFAULT_PASS_SCORE)
+        content.save_notebook(
+            db.session(), item=item, name=item.key, data=data, pass_score=DEFAULT_PASS_SCORE
+        )
     except content.BadNotebook as error:
-        return _page(course, item, notebook_form=form, status=400,
-                     errors=[_("The notebook was not stored:")] + error.messages)
-    return _saved(slug, key,
-                  _("The notebook was checked and released; the student version is shown below."))
+        return _page(
+            course,
+            item,
+            notebook_form=form,
+            status=400,
+            errors=[_("The notebook was not stored:")] + error.messages,
+        )
+    return _saved(
+        slug, key, _("The notebook was checked and released; the student version is shown below.")
+    )
 
 
 @bp.post("/courses/<slug>/assignments/<key>/settings")
@@ -93,12 +112,16 @@ def assignment_settings(slug: str, key: str) -> Any:
     if not form.validate_on_submit():
         return _page(course, item, settings_form=form, status=400)
     try:
-        content.save_assignment_settings(db.session(), item=item,
-                                         pass_score=form.pass_score.data,
-                                         max_attempts=form.max_attempts.data)
+        content.save_assignment_settings(
+            db.session(),
+            item=item,
+            pass_score=form.pass_score.data,
+            max_attempts=form.max_attempts.data,
+        )
     except content.NoNotebookYet:
-        return _page(course, item, settings_form=form, status=400,
-                     errors=[_("Upload the notebook first.")])
+        return _page(
+            course, item, settings_form=form, status=400, errors=[_("Upload the notebook first.")]
+        )
     return _saved(slug, key, _("The assignment settings were saved."))
 
 
@@ -117,12 +140,23 @@ def add_data_file(slug: str, key: str) -> Any:
     try:
         content.add_data_file(db.session(), item=item, name=name, content=data)
     except content.NoNotebookYet:
-        return _page(course, item, file_form=form, status=400,
-                     errors=[_("Upload the notebook first.")])
+        return _page(
+            course, item, file_form=form, status=400, errors=[_("Upload the notebook first.")]
+        )
     except content.BadDataFile:
-        return _page(course, item, file_form=form, status=400, errors=[_(
-            "%(name)s: use a simple name (Latin letters, digits, dot, hyphen, underscore) "
-            "ending in .csv, .json, .txt, .png, .jpg or .gif.", name=name)])
+        return _page(
+            course,
+            item,
+            file_form=form,
+            status=400,
+            errors=[
+                _(
+                    "%(name)s: use a simple name (Latin letters, digits, dot, hyphen, underscore) "
+                    "ending in .csv, .json, .txt, .png, .jpg or .gif.",
+                    name=name,
+                )
+            ],
+        )
     return _saved(slug, key, _("The data file was added."))
 
 
@@ -138,5 +172,9 @@ def remove_data_file(slug: str, key: str, name: str) -> Any:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _request_too_large(_error: RequestEntityTooLarge) -> Any:
-    return render_template("studio/problems.html", problems=[upload_too_large()],
-                           heading=_("The upload was refused"), course=None), 413
+    return render_template(
+        "studio/problems.html",
+        problems=[upload_too_large()],
+        heading=_("The upload was refused"),
+        course=None,
+    ), 413

@@ -29,9 +29,13 @@ def index() -> Any:
 def _fields(form: CourseForm, slug: str) -> services.CourseFields:
     languages = form.languages
     return services.CourseFields(
-        slug=slug, tier=form.tier.data, sectors=list(form.sectors.data or []),
-        languages=languages, title=texts(form, "title", languages),
-        summary=texts(form, "summary", languages))
+        slug=slug,
+        tier=form.tier.data,
+        sectors=list(form.sectors.data or []),
+        languages=languages,
+        title=texts(form, "title", languages),
+        summary=texts(form, "summary", languages),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -44,8 +48,9 @@ def new_course() -> Any:
     if form.validate_on_submit():
         session = db.session()
         try:
-            course = services.create_course(session, owner=current_user,
-                                            fields=_fields(form, form.slug.data))
+            course = services.create_course(
+                session, owner=current_user, fields=_fields(form, form.slug.data)
+            )
         except services.SlugTaken:
             form.slug.errors = [_("Another course already uses this slug.")]
         else:
@@ -69,12 +74,14 @@ def edit_course(slug: str) -> Any:
         form.slug.data = course.slug
     if form.validate_on_submit():
         try:
-            services.update_course(db.session(), course=course,
-                                   fields=_fields(form, course.slug))
+            services.update_course(db.session(), course=course, fields=_fields(form, course.slug))
         except services.FirstLanguageFixed:
-            form.first_language.errors = [_(
-                "A published course keeps its first language: learners' texts fall back to "
-                "it. Unpublish the course to change it.")]
+            form.first_language.errors = [
+                _(
+                    "A published course keeps its first language: learners' texts fall back to "
+                    "it. Unpublish the course to change it."
+                )
+            ]
         else:
             return saved(url_for(".edit_course", slug=course.slug), _("The course was saved."))
     return _settings_page(course, form, status=400 if form.is_submitted() else 200)
@@ -91,14 +98,22 @@ def _fill(form: CourseForm, course: Course) -> None:
         getattr(form, f"summary_{lang}").data = course.summary.get(lang, "")
 
 
-def _settings_page(course: Course, form: CourseForm, *, status: int = 200,
-                   instructor_form: CoInstructorForm | None = None) -> Any:
+def _settings_page(
+    course: Course,
+    form: CourseForm,
+    *,
+    status: int = 200,
+    instructor_form: CoInstructorForm | None = None,
+) -> Any:
     return render_template(
-        "studio/course_form.html", form=form, action=ActionForm(),
+        "studio/course_form.html",
+        form=form,
+        action=ActionForm(),
         instructor_form=instructor_form or CoInstructorForm(),
         instructors=services.co_instructors(db.session(), course=course),
         may_manage=services.may_manage_instructors(current_user, course),
-        **page_context(course)), status
+        **page_context(course),
+    ), status
 
 
 @bp.post("/courses/<slug>/instructors")
@@ -114,11 +129,14 @@ def add_instructor(slug: str) -> Any:
         except services.NoSuchUser:
             form.email.errors = [_("No account has this e-mail address.")]
         except services.NotAnInstructor:
-            form.email.errors = [_("This account is not an instructor; an admin can grant "
-                                   "the role.")]
+            form.email.errors = [
+                _("This account is not an instructor; an admin can grant the role.")
+            ]
         else:
-            return saved(url_for(".edit_course", slug=slug),
-                         _("%(email)s can now edit this course.", email=user.email))
+            return saved(
+                url_for(".edit_course", slug=slug),
+                _("%(email)s can now edit this course.", email=user.email),
+            )
     course_form = CourseForm(formdata=None)
     course_form.fill_choices(current_language())
     _fill(course_form, course)
@@ -147,9 +165,12 @@ def publish(slug: str) -> Any:
     try:
         services.set_published(session, course=course, published=True)
     except services.PackageInvalid as error:
-        return render_template("studio/problems.html", problems=error.problems,
-                               heading=_("The course cannot be published yet"),
-                               **page_context(course)), 400
+        return render_template(
+            "studio/problems.html",
+            problems=error.problems,
+            heading=_("The course cannot be published yet"),
+            **page_context(course),
+        ), 400
     session.commit()
     flash(_("The course is published: learners can find it in the catalogue."), "success")
     return redirect(url_for(".outline", slug=slug), code=303)
@@ -162,5 +183,7 @@ def unpublish(slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.set_published(db.session(), course=course, published=False)
-    return saved(url_for(".outline", slug=slug),
-                 _("The course is a draft again; learners' records are kept."))
+    return saved(
+        url_for(".outline", slug=slug),
+        _("The course is a draft again; learners' records are kept."),
+    )

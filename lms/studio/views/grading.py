@@ -35,8 +35,14 @@ def _submission(course: Course, submission_id: int) -> Submission:
     return submission
 
 
-def _page(course: Course, submission: Submission, *, failed: str | None = None,
-          failed_form: GradeForm | None = None, status: int = 200) -> Any:
+def _page(
+    course: Course,
+    submission: Submission,
+    *,
+    failed: str | None = None,
+    failed_form: GradeForm | None = None,
+    status: int = 200,
+) -> Any:
     cells = grading.manual_cells(db.session(), submission=submission)
     forms = {}
     for cell in cells:
@@ -48,10 +54,15 @@ def _page(course: Course, submission: Submission, *, failed: str | None = None,
             form.score.data = cell.grade.score
             form.comment.data = cell.grade.comment
         forms[cell.grade_id] = form
-    return render_template("studio/grade.html", submission=submission, cells=cells,
-                           forms=forms, answers=grading.answers(submission),
-                           submission_link=submission_link(submission.id),
-                           **page_context(course)), status
+    return render_template(
+        "studio/grade.html",
+        submission=submission,
+        cells=cells,
+        forms=forms,
+        answers=grading.answers(submission),
+        submission_link=submission_link(submission.id),
+        **page_context(course),
+    ), status
 
 
 @bp.get("/courses/<slug>/grading/<int:submission_id>")
@@ -69,15 +80,26 @@ def grade_cell(slug: str, submission_id: int, grade_id: str) -> Any:
     form = GradeForm(prefix=f"g-{grade_id}")
     if form.validate_on_submit():
         try:
-            grading.grade_cell(db.session(), submission=submission, grade_id=grade_id,
-                               score=form.score.data, comment=form.comment.data or "",
-                               by=current_user)
+            grading.grade_cell(
+                db.session(),
+                submission=submission,
+                grade_id=grade_id,
+                score=form.score.data,
+                comment=form.comment.data or "",
+                by=current_user,
+            )
         except grading.NotGradable:
             abort(404)
         except grading.ScoreOutOfRange as error:
-            form.score.errors = [_("Enter a score from 0 to %(max)s.",
-                                   max=f"{error.maximum:f}".rstrip("0").rstrip("."))]
+            form.score.errors = [
+                _(
+                    "Enter a score from 0 to %(max)s.",
+                    max=f"{error.maximum:f}".rstrip("0").rstrip("."),
+                )
+            ]
         else:
-            return saved(url_for(".grade_submission", slug=slug, submission_id=submission_id),
-                         _("The grade was saved; the learner sees it with the submission."))
+            return saved(
+                url_for(".grade_submission", slug=slug, submission_id=submission_id),
+                _("The grade was saved; the learner sees it with the submission."),
+            )
     return _page(course, submission, failed=grade_id, failed_form=form, status=400)

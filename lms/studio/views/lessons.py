@@ -35,12 +35,14 @@ def lesson(slug: str, key: str) -> Any:
         if request.form.get("action") == "preview":
             # The learners' renderer and sanitiser, so the preview is what they will see.
             files_base = f"/courses/{course.slug}/files"
-            previews = {lang: lesson_html(body, files_base) for lang, body in bodies.items()
-                        if body.strip()}
+            previews = {
+                lang: lesson_html(body, files_base) for lang, body in bodies.items() if body.strip()
+            }
         else:
             content.save_lesson(db.session(), item=item, bodies=bodies)
             return saved(url_for(".lesson", slug=slug, key=key), _("The lesson was saved."))
     else:
         status = 400
-    return render_template("studio/lesson.html", form=form, item=item, previews=previews,
-                           **page_context(course)), status
+    return render_template(
+        "studio/lesson.html", form=form, item=item, previews=previews, **page_context(course)
+    ), status

@@ -33,8 +33,7 @@ from lms.studio.views import (
 )
 from lms.studio.views.courses import STAFF
 
-EDITORS = {ItemKind.LESSON: ".lesson", ItemKind.QUIZ: ".quiz",
-           ItemKind.ASSIGNMENT: ".assignment"}
+EDITORS = {ItemKind.LESSON: ".lesson", ItemKind.QUIZ: ".quiz", ItemKind.ASSIGNMENT: ".assignment"}
 
 
 def _module_choices(course: Course) -> list[SelectChoice]:
@@ -42,8 +41,13 @@ def _module_choices(course: Course) -> list[SelectChoice]:
     return [SelectChoice(m.id, f"{m.key}: {text(m.title)}") for m in course.modules]
 
 
-def _outline_page(course: Course, *, module_form: ModuleForm | None = None,
-                  item_form: ItemForm | None = None, status: int = 200) -> Any:
+def _outline_page(
+    course: Course,
+    *,
+    module_form: ModuleForm | None = None,
+    item_form: ItemForm | None = None,
+    status: int = 200,
+) -> Any:
     if item_form is None:
         item_form = ItemForm(formdata=None)
         # A course is built from top to bottom: a new item goes to the last module unless
@@ -53,10 +57,16 @@ def _outline_page(course: Course, *, module_form: ModuleForm | None = None,
     move_form = MoveToModuleForm(formdata=None)
     move_form.module.choices = _module_choices(course)
     return render_template(
-        "studio/outline.html", action=ActionForm(), module_form=module_form or ModuleForm(
-            formdata=None), item_form=item_form, move_form=move_form,
-        title_form=ModuleTitleForm(formdata=None), editors=EDITORS, ready=services.is_ready,
-        **page_context(course)), status
+        "studio/outline.html",
+        action=ActionForm(),
+        module_form=module_form or ModuleForm(formdata=None),
+        item_form=item_form,
+        move_form=move_form,
+        title_form=ModuleTitleForm(formdata=None),
+        editors=EDITORS,
+        ready=services.is_ready,
+        **page_context(course),
+    ), status
 
 
 @bp.get("/courses/<slug>")
@@ -74,8 +84,12 @@ def add_module(slug: str) -> Any:
     ok = require_first(form, "title", course.languages) and ok
     if ok:
         try:
-            services.add_module(db.session(), course=course, key=form.key.data,
-                                title=texts(form, "title", course.languages))
+            services.add_module(
+                db.session(),
+                course=course,
+                key=form.key.data,
+                title=texts(form, "title", course.languages),
+            )
         except services.KeyTaken:
             form.key.errors = [_("Another module of this course already uses this id.")]
         else:
@@ -97,8 +111,9 @@ def rename_module(slug: str, module_id: int) -> Any:
     module = _module_or_404(course, module_id)
     form = ModuleTitleForm()
     if form.validate_on_submit() and require_first(form, "title", course.languages):
-        services.rename_module(db.session(), module=module,
-                               title=texts(form, "title", course.languages))
+        services.rename_module(
+            db.session(), module=module, title=texts(form, "title", course.languages)
+        )
         db.session().commit()
         flash(_("The module was renamed."), "success")
     else:
@@ -128,17 +143,27 @@ def add_item(slug: str) -> Any:
     if ok:
         module = _module_or_404(course, form.module.data)
         try:
-            item = services.add_item(db.session(), module=module, key=form.key.data,
-                                     kind=form.kind.data, required=form.required.data,
-                                     title=texts(form, "title", course.languages))
+            item = services.add_item(
+                db.session(),
+                module=module,
+                key=form.key.data,
+                kind=form.kind.data,
+                required=form.required.data,
+                title=texts(form, "title", course.languages),
+            )
         except services.KeyTaken:
             form.key.errors = [_("Another item of this course already uses this id.")]
         else:
-            return saved(url_for(EDITORS[item.kind], slug=slug, key=item.key),
-                         _("The item was added.") if item.active else _(
-                             "The item was added, hidden from learners as the course is "
-                             "published. It goes live when it is ready and you press “Show "
-                             "to learners” in the outline."))
+            return saved(
+                url_for(EDITORS[item.kind], slug=slug, key=item.key),
+                _("The item was added.")
+                if item.active
+                else _(
+                    "The item was added, hidden from learners as the course is "
+                    "published. It goes live when it is ready and you press “Show "
+                    "to learners” in the outline."
+                ),
+            )
     return _outline_page(course, item_form=form, status=400)
 
 
@@ -153,11 +178,16 @@ def item_settings(slug: str, key: str) -> Any:
         for lang in LANGUAGES:
             getattr(form, f"title_{lang}").data = item.title.get(lang, "")
     elif form.validate_on_submit() and require_first(form, "title", course.languages):
-        services.update_item(db.session(), item=item, required=form.required.data,
-                             title=texts(form, "title", course.languages))
+        services.update_item(
+            db.session(),
+            item=item,
+            required=form.required.data,
+            title=texts(form, "title", course.languages),
+        )
         return saved(url_for(".outline", slug=slug), _("The item was saved."))
-    return render_template("studio/item_settings.html", form=form, item=item,
-                           **page_context(course)), 400 if form.is_submitted() else 200
+    return render_template(
+        "studio/item_settings.html", form=form, item=item, **page_context(course)
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.post("/courses/<slug>/items/<key>/move")
@@ -180,8 +210,7 @@ def move_item_to(slug: str, key: str) -> Any:
     form.module.choices = _module_choices(course)
     if not form.validate_on_submit():
         abort(400)
-    services.move_item_to(db.session(), item=item,
-                          module=_module_or_404(course, form.module.data))
+    services.move_item_to(db.session(), item=item, module=_module_or_404(course, form.module.data))
     return saved(url_for(".outline", slug=slug, _anchor=f"item-{item.key}"))
 
 
@@ -193,8 +222,10 @@ def remove_item(slug: str, key: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     services.remove_item(db.session(), item=item)
-    return saved(url_for(".outline", slug=slug),
-                 _("The item was removed from the course; learners keep what they did in it."))
+    return saved(
+        url_for(".outline", slug=slug),
+        _("The item was removed from the course; learners keep what they did in it."),
+    )
 
 
 @bp.post("/courses/<slug>/items/<key>/restore")
@@ -217,5 +248,8 @@ def _not_ready(course: Course, item: Item) -> str:
         return _("The quiz stays hidden from learners until it has at least one question.")
     if item.kind == ItemKind.ASSIGNMENT:
         return _("The assignment stays hidden from learners until its notebook is uploaded.")
-    return _("The lesson stays hidden from learners until it has a text in the course's first "
-             "language (%(lang)s).", lang=LANGUAGE_NAMES[course.languages[0]])
+    return _(
+        "The lesson stays hidden from learners until it has a text in the course's first "
+        "language (%(lang)s).",
+        lang=LANGUAGE_NAMES[course.languages[0]],
+    )

@@ -21,14 +21,20 @@ from lms.studio.views.courses import STAFF
 def download_package(slug: str) -> Any:
     course = course_or_abort(slug)
     data = packages.course_zip(db.session(), course=course)
-    return Response(data, mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{course.slug}.zip"'})
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{course.slug}.zip"'},
+    )
 
 
-def _upload_page(form: ZipForm, *, problems: list[str] | None = None,
-                 status: int = 200) -> Any:
-    return render_template("studio/upload.html", form=form, problems=problems or [],
-                           max_bytes=current_app.config["MAX_UPLOAD_BYTES"]), status
+def _upload_page(form: ZipForm, *, problems: list[str] | None = None, status: int = 200) -> Any:
+    return render_template(
+        "studio/upload.html",
+        form=form,
+        problems=problems or [],
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+    ), status
 
 
 @bp.get("/upload")
@@ -53,19 +59,37 @@ def upload_package() -> Any:
 
     try:
         course = packages.import_zip(
-            session, data=data, user=current_user, may_edit=may_edit,
+            session,
+            data=data,
+            user=current_user,
+            may_edit=may_edit,
             max_files=int(current_app.config["STUDIO_ZIP_MAX_FILES"]),
-            max_bytes=int(current_app.config["STUDIO_ZIP_MAX_UNPACKED_BYTES"]))
+            max_bytes=int(current_app.config["STUDIO_ZIP_MAX_UNPACKED_BYTES"]),
+        )
     except packages.ZipRefused as error:
-        return _upload_page(form, status=400, problems=[
-            _("The zip was refused and nothing was imported:"), *error.messages])
+        return _upload_page(
+            form,
+            status=400,
+            problems=[_("The zip was refused and nothing was imported:"), *error.messages],
+        )
     except packages.PackageProblems as error:
-        return _upload_page(form, status=400, problems=[
-            _("The package has problems and nothing was imported:"), *error.problems])
+        return _upload_page(
+            form,
+            status=400,
+            problems=[_("The package has problems and nothing was imported:"), *error.problems],
+        )
     except packages.NotYourCourse as error:
-        return _upload_page(form, status=403, problems=[_(
-            "A course with the slug %(slug)s exists and you may not change it; nothing was "
-            "imported.", slug=error.args[0])])
+        return _upload_page(
+            form,
+            status=403,
+            problems=[
+                _(
+                    "A course with the slug %(slug)s exists and you may not change it; nothing was "
+                    "imported.",
+                    slug=error.args[0],
+                )
+            ],
+        )
     session.commit()
     flash(_("The package was imported."), "success")
     return redirect(url_for(".outline", slug=course.slug), code=303)

@@ -25,7 +25,10 @@ def submission_link(submission_id: int) -> str | None:
 @roles_required(*STAFF)
 def progress(slug: str) -> Any:
     course = course_or_abort(slug)
-    figures = course_figures(db.session(), course=course,
-                             flagged_page=requested_page())
-    return render_template("studio/progress.html", figures=figures,
-                           submission_link=submission_link, **page_context(course))
+    figures = course_figures(db.session(), course=course, flagged_page=requested_page())
+    return render_template(
+        "studio/progress.html",
+        figures=figures,
+        submission_link=submission_link,
+        **page_context(course),
+    )

@@ -44,12 +44,21 @@ def quiz(slug: str, key: str) -> Any:
         form.pass_mark.data = quiz.pass_mark
         form.max_attempts.data = quiz.max_attempts
     elif form.validate_on_submit():
-        content.save_quiz_settings(db.session(), quiz=quiz, pass_mark=form.pass_mark.data,
-                                   max_attempts=form.max_attempts.data)
+        content.save_quiz_settings(
+            db.session(),
+            quiz=quiz,
+            pass_mark=form.pass_mark.data,
+            max_attempts=form.max_attempts.data,
+        )
         return saved(url_for(".quiz", slug=slug, key=key), _("The quiz settings were saved."))
-    return render_template("studio/quiz.html", form=form, item=item, quiz=quiz,
-                           action=ActionForm(), **page_context(course)), (
-        400 if form.is_submitted() else 200)
+    return render_template(
+        "studio/quiz.html",
+        form=form,
+        item=item,
+        quiz=quiz,
+        action=ActionForm(),
+        **page_context(course),
+    ), (400 if form.is_submitted() else 200)
 
 
 def _fill(form: QuestionForm, question: Question) -> None:
@@ -70,19 +79,25 @@ def _fill(form: QuestionForm, question: Question) -> None:
     if question.kind == QuestionKind.TEXT:
         for lang in LANGUAGES:
             getattr(form, f"accepted_{lang}").data = "\n".join(
-                question.answer.get("accepted", {}).get(lang, []))
+                question.answer.get("accepted", {}).get(lang, [])
+            )
 
 
 def _fields(form: QuestionForm, languages: list[str]) -> content.QuestionFields:
-    options = [(row.form.key.data or None, texts(row.form, "text", languages),
-                bool(row.form.correct.data)) for row in form.options]
+    options = [
+        (row.form.key.data or None, texts(row.form, "text", languages), bool(row.form.correct.data))
+        for row in form.options
+    ]
     return content.QuestionFields(
-        kind=form.kind.data, points=Decimal(form.points.data),
+        kind=form.kind.data,
+        points=Decimal(form.points.data),
         prompt=texts(form, "prompt", languages),
         explanation=texts(form, "explanation", languages),
         options=[(key, text, correct) for key, text, correct in options if text],
-        value=form.number(form.value.data), tolerance=form.number(form.tolerance.data or "0"),
-        accepted=form.accepted(languages))
+        value=form.number(form.value.data),
+        tolerance=form.number(form.tolerance.data or "0"),
+        accepted=form.accepted(languages),
+    )
 
 
 def _question_or_404(item: Item, question_key: str) -> Question:
@@ -105,11 +120,16 @@ def question(slug: str, key: str, question_key: str | None = None) -> Any:
         elif request.args.get("kind") in set(QuestionKind):
             form.kind.data = request.args["kind"]
     elif form.check(course.languages):
-        content.save_question(db.session(), quiz=item.quiz, question=question,  # type: ignore[arg-type]
-                              fields=_fields(form, course.languages))
+        content.save_question(
+            db.session(),
+            quiz=item.quiz,  # type: ignore[arg-type]
+            question=question,
+            fields=_fields(form, course.languages),
+        )
         return saved(url_for(".quiz", slug=slug, key=key), _("The question was saved."))
-    return render_template("studio/question.html", form=form, item=item, question=question,
-                           **page_context(course)), 400 if form.is_submitted() else 200
+    return render_template(
+        "studio/question.html", form=form, item=item, question=question, **page_context(course)
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.post("/courses/<slug>/quizzes/<key>/questions/<question_key>/move")
@@ -133,7 +153,12 @@ def delete_question(slug: str, key: str, question_key: str) -> Any:
     try:
         content.delete_question(db.session(), question=question)
     except content.LastQuestion:
-        flash(_("Learners see this quiz, so its last question cannot be deleted: add another "
-                "question first, or remove the quiz from the course."), "error")
+        flash(
+            _(
+                "Learners see this quiz, so its last question cannot be deleted: add another "
+                "question first, or remove the quiz from the course."
+            ),
+            "error",
+        )
         return redirect(url_for(".quiz", slug=slug, key=key), code=303)
     return saved(url_for(".quiz", slug=slug, key=key), _("The question was deleted."))
