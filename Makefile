@@ -45,6 +45,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lms graders
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) instance

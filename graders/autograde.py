@@ -24,6 +24,7 @@ from nbgrader.utils import determine_grade, is_locked
 
 from graders.errors import GraderError, NoSandbox
 from graders.execute import Run, execute_notebook
+from graders.flags import FLAGS as FLAGS  # re-exported: the platform reads it here too
 from graders.kernels import KernelProvider, provider_for
 from graders.overwrite import _grade_id, sanitise, student_version
 from graders.release import GradedCell, graded_cells
@@ -32,32 +33,6 @@ from graders.tampering import TamperProbe, source_flags
 
 log = logging.getLogger(__name__)
 
-# What each flag on a GradeResult means; flags ask an instructor to look, they change no score.
-FLAGS = {
-    "edited-locked-cell": "a test or read-only cell was edited (the master's was run)",
-    "deleted-cell": "a graded or read-only cell was deleted (the master's was put back)",
-    "unknown-grade-cell": "a cell claimed a grade id the assignment does not have (ignored)",
-    "changed-cell-metadata": "nbgrader metadata (points, grade, type) was changed (ignored)",
-    "always-equal-object": "the code defines an object equal to anything (or never unequal)",
-    "patched-builtins": "the code replaced builtins that tests rely on",
-    "shadowed-builtins": "the code defined its own assert-related names (len, isinstance...)",
-    "patched-traceback": "the code replaced IPython's error display or cell running",
-    "patched-kernel": "the code replaced the kernel's execution or messaging",
-    "patched-output": "the code replaced sys.stdout, sys.stderr or the display hook",
-    "patched-transformers": "the code changed how IPython reads test cells (input or AST "
-    "transformers, prefilter, compiler); undone before each test",
-    "patched-events": "the code registered its own cell event callbacks; removed before each test",
-    "patched-tracing": "the code set a trace or profile function or an audit hook",
-    "patched-code": "the code swapped a function's code object (__code__)",
-    "forged-messages": "the kernel sent a second 'finished' for a cell (forged messages)",
-    "unconfirmed-cell": "the kernel stopped before confirming that a cell had finished; that "
-    "cell scored 0",
-    "probe-failed": "the grader's check of the kernel after the run did not answer",
-    "kernel-stopped": "the kernel died or hung; later cells were not run",
-    "run-timeout": "the notebook ran past the whole-run time limit",
-    "kernel-unavailable": "no kernel could be had (the platform's fault: retry)",
-    "grader-error": "the grader failed (the platform's fault: retry)",
-}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 FEEDBACK_BYTES = 64 * 1024  # of one cell's output shown to the learner
 

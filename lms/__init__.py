@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         )
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
-    from lms import extensions, i18n, security
+    from lms import extensions, i18n, models, security  # noqa: F401 - models: every table
     from lms.db import db
 
     db.init_app(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -15,7 +17,7 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def rate(name: str):
+def rate(name: str) -> Callable[[], str]:
     """A callable giving the current value of the ``RATELIMIT_<NAME>`` setting."""
     key = f"RATELIMIT_{name.upper()}"
     return lambda: current_app.config[key]

@@ -115,10 +115,12 @@ def switch(code: str) -> Any:
             and getattr(current_user, "is_authenticated", False)
             and current_user.locale != code
         ):
-            from lms.accounts import services as accounts
+            from lms import events
             from lms.db import db
 
-            accounts.set_locale(db.session(), user=current_user, locale=code)
+            events.language_chosen.send(
+                current_user._get_current_object(), session=db.session(), code=code
+            )
             db.session().commit()
     return response
 

@@ -8,6 +8,5 @@ from lms.courses import models as courses  # noqa: F401
 from lms.db import Base
 from lms.learning import models as learning  # noqa: F401
 from lms.stats import models as stats  # noqa: F401
-from lms.studio import models as studio  # noqa: F401
 
 metadata = Base.metadata

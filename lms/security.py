@@ -41,19 +41,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> Any:
-        from sqlalchemy.orm import joinedload
-
-        from lms.accounts.models import User
-        from lms.db import db
-
-        if not user_id.isdigit():
-            return None
-        # The account and its roles in one round trip: every page asks for the roles.
-        user = db.session().get(User, int(user_id), options=[joinedload(User.role_rows)])
-        return user if user is not None and user.is_active else None
-
     @app.before_request
     def refuse_nul_characters() -> None:
         """A NUL character has no place in a path, a query or a form field; PostgreSQL

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from lms import create_app, migrate
+from lms import models as _all_models  # noqa: F401 - every feature and its event subscribers
+from lms.accounts import services as accounts_services
 from lms.accounts.models import Person, Role, User, UserRole
 from lms.db import db, make_engine
 
@@ -139,9 +141,15 @@ _hash_cache: dict[str, str] = {}
 _counter = itertools.count(1)
 
 
+# A cheap password hash for the suite's own run only (scrypt costs 0.1 s a check);
+# tests/accounts/test_password_hash.py proves the platform itself uses scrypt.
+TEST_HASH_METHOD = "pbkdf2:sha256:1"
+accounts_services.HASH_METHOD = TEST_HASH_METHOD
+
+
 def password_hash(password: str) -> str:
     if password not in _hash_cache:
-        _hash_cache[password] = generate_password_hash(password)
+        _hash_cache[password] = generate_password_hash(password, TEST_HASH_METHOD)
     return _hash_cache[password]
 
 

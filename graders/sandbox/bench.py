@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from graders.kernels import LocalKernelProvider
+from graders.kernels import KernelHandle, LocalKernelProvider
 from graders.sandbox.pool import SandboxKernelProvider, destroy, start_kernel
 from graders.settings import GraderSettings
 
@@ -23,7 +23,7 @@ CELLS = [
 ]
 
 
-def _run_cells(handle) -> None:
+def _run_cells(handle: KernelHandle) -> None:
     for code in CELLS:
         reply = handle.kc.execute_interactive(code, timeout=30, output_hook=lambda msg: None)
         assert reply["content"]["status"] == "ok", reply["content"]

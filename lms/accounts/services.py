@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import reference
+from lms import events, reference
 from lms.accounts.models import Person, Role, Sex, User, UserRole
 from lms.db import utcnow
 from lms.paging import Page, page_of
@@ -26,8 +26,10 @@ EARLIEST_BIRTH_YEAR = 1900
 LOCALES = ("kk", "ru", "en")
 RESET_MAX_AGE = 3600
 RESET_SALT = "oqu.password-reset"
-# Checked when the e-mail is unknown, so that a miss costs as much time as a hit.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+# The slow, salted hash of every password. The test suite swaps in a cheap one for its own
+# run (tests/conftest.py); tests/accounts/test_password_hash.py proves this default holds.
+HASH_METHOD = "scrypt"
+_dummy_hashes: dict[str, str] = {}
 
 
 class AccountError(Exception):
@@ -77,7 +79,14 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """A slow, salted hash (scrypt)."""
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so that a miss costs as much time as a hit."""
+    if HASH_METHOD not in _dummy_hashes:
+        _dummy_hashes[HASH_METHOD] = generate_password_hash("not a real password", HASH_METHOD)
+    return _dummy_hashes[HASH_METHOD]
 
 
 def iin_key(config: Mapping[str, Any]) -> bytes:
@@ -178,7 +187,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     """The account for these credentials, or None (never saying which part was wrong)."""
     user = find_by_email(session, email=email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
@@ -210,12 +219,10 @@ def set_iin(session: Session, *, user: User, iin_hash: str) -> bool:
     """Record the account's IIN; returns True when that joined it to another person.
 
     Two people are one when they carry the same IIN: the statistics are told
-    (``merge_persons``), every account of this person moves to the other, and this
+    (``events.persons_merged``), every account of this person moves to the other, and this
     person's row goes. An IIN on file never changes (``IinOnFile``): another one would
     rewrite a person other accounts share.
     """
-    from lms.stats import services as stats
-
     person = user.person
     if person.iin_hash == iin_hash:
         return False
@@ -227,7 +234,7 @@ def set_iin(session: Session, *, user: User, iin_hash: str) -> bool:
         session.flush()
         return False
     drop_key = person.key
-    stats.merge_persons(session, keep_key=other.key, drop_key=drop_key)
+    events.persons_merged.send(other.key, session=session, drop_key=drop_key)
     for account in session.scalars(select(User).where(User.person_key == drop_key)):
         account.person = other
     session.flush()
@@ -259,15 +266,9 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
 
 def delete_account(session: Session, *, user: User, password: str) -> None:
     """Erase the account; completion facts stay with only the random person key."""
-    from lms.certificates import services as certificates
-    from lms.stats import services as stats
-
     if not verify_password(user, password):
         raise WrongPassword()
-    for completion in stats.completions_of(session, user=user):
-        certificates.revoke_for_completion(
-            session, completion=completion, reason=certificates.ACCOUNT_DELETED
-        )
+    events.account_deleting.send(user, session=session)
     person = user.person
     session.delete(user)
     session.flush()

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from lms import i18n
@@ -45,6 +46,15 @@ def end_outdated_session() -> None:
     ):
         logout_user()
         session.clear()
+
+
+def load_user(user_id: str) -> User | None:
+    """The signed-in account named by the session, with its roles (Flask-Login's loader)."""
+    if not user_id.isdigit():
+        return None
+    # The account and its roles in one round trip: every page asks for the roles.
+    user = db.session().get(User, int(user_id), options=[joinedload(User.role_rows)])
+    return user if user is not None and user.is_active else None
 
 
 def _landing() -> str:

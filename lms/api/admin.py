@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +18,7 @@ bp = Blueprint("api_admin", __name__, template_folder="templates")
 
 @bp.route("/admin/tokens", methods=["GET", "POST"])
 @roles_required("admin")
-def tokens():
+def tokens() -> Any:
     session = db.session()
     secret = None
     email = ""
@@ -42,7 +44,7 @@ def tokens():
 
 @bp.post("/admin/tokens/<int:token_id>/revoke")
 @roles_required("admin")
-def revoke(token_id: int):
+def revoke(token_id: int) -> Any:
     session = db.session()
     token = session.get(ApiToken, token_id) or abort(404)
     services.revoke_token(session, token=token)

@@ -16,16 +16,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-import nbformat
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from lms.assignments.models import Regrade, Submission, SubmissionStatus
+from lms.assignments.models import ManualGrade, Regrade, Submission, SubmissionStatus
 from lms.assignments.rendering import hidden_test_ids
 from lms.courses.models import Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment
-from lms.studio.models import ManualGrade
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +195,8 @@ def store(
     record: Callable[..., Any] | None,
 ) -> bool:
     """Store the result if the claim still holds, and record progress; commits."""
+    import nbformat  # here: importing it costs seconds
+
     status = SubmissionStatus(str(result.status))
     score = _decimal(result.score) or Decimal(0)
     auto_max = _decimal(getattr(result, "auto_max_score", None))
@@ -296,6 +296,8 @@ def run(
     learner_errors: tuple[type[BaseException], ...] = (),
 ) -> Outcome:
     """Grade one submission end to end; safe to call again for the same id at any time."""
+    import nbformat  # here: importing it costs seconds
+
     with sessions() as session:
         token = claim(
             session, submission_id=submission_id, stuck_seconds=stuck_seconds, task_id=task_id

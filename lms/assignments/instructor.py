@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from graders.autograde import FLAGS
+from graders.flags import FLAGS
 from lms.assignments import services
 from lms.assignments.forms import RegradeForm
 from lms.assignments.models import Submission

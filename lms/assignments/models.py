@@ -1,4 +1,5 @@
-"""Submitted notebooks, their grading state and results, and instructors' regrades."""
+"""Submitted notebooks, their grading state and results, instructors' regrades and the
+grades a person gives to cells that need one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -114,3 +115,22 @@ class Regrade(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="regrades")
     requested_by: Mapped[User | None] = relationship()
+
+
+class ManualGrade(Base):
+    """A person's score and comment for one manually graded cell of one submission."""
+
+    __tablename__ = "manual_grade"
+    __table_args__ = (UniqueConstraint("submission_id", "grade_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    grade_id: Mapped[str] = mapped_column(String(200))
+    score: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    graded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import nbformat
 import nh3
 from markdown_it import MarkdownIt
 
@@ -35,6 +34,8 @@ def safe_markdown(text: str) -> str:
 
 def instructions_html(student_notebook: str) -> str:
     """The Markdown cells of the student version, rendered safely: the assignment's text."""
+    import nbformat  # here: importing it costs seconds
+
     try:
         node = nbformat.reads(student_notebook, as_version=4)
     except Exception:  # noqa: BLE001 - a broken stored notebook shows no instructions
@@ -92,6 +93,8 @@ def _output(output: Any) -> ShownOutput | None:
 
 def notebook_cells(notebook_text: str | None) -> list[ShownCell]:
     """An executed notebook as cells of plain text, for the instructor's review page."""
+    import nbformat  # here: importing it costs seconds
+
     if not notebook_text:
         return []
     try:
@@ -117,6 +120,8 @@ def notebook_cells(notebook_text: str | None) -> list[ShownCell]:
 
 def hidden_test_ids(master_text: str) -> set[str]:
     """Grade ids of the master's cells that hold hidden tests (their output stays private)."""
+    import nbformat  # here: importing it costs seconds
+
     try:
         node = nbformat.reads(master_text, as_version=4)
     except Exception:  # noqa: BLE001

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import nbformat
-from nbformat.validator import NotebookValidationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.models import Regrade, Submission, SubmissionStatus
 from lms.courses.models import Assignment, Course, Item, ItemKind
+from lms.courses.services import may_edit
 from lms.db import utcnow
 from lms.learning.models import Enrollment
 from lms.learning.services import find_enrollment
 from lms.paging import Page, page_of
-from lms.studio.services import may_edit
 
 SUBMISSIONS_PER_PAGE = 50
 
@@ -81,6 +79,9 @@ def teaches(session: Session, *, user: User, course: Course) -> bool:
 
 def validated_notebook(data: bytes, *, max_bytes: int) -> str:
     """The upload as notebook JSON text, or ``InvalidNotebook`` / ``UploadTooLarge``."""
+    import nbformat  # here: importing it costs seconds
+    from nbformat.validator import NotebookValidationError  # here: importing it costs seconds
+
     if len(data) > max_bytes:
         raise UploadTooLarge(len(data))
     if not data.strip():

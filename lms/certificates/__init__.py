@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from lms.certificates import receivers  # noqa: F401 - subscribes to lms.events on import
+
 
 def init_app(app: Flask) -> None:
     """Register the certificates blueprint and the ``certificates`` CLI group."""

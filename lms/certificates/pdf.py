@@ -67,7 +67,7 @@ def font_files() -> tuple[Path, Path]:
     return regular, bold
 
 
-def qr_image(url: str):
+def qr_image(url: str) -> Any:
     """The QR code of ``url`` as a black-and-white image (one module = 10 pixels)."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(url)

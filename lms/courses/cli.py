@@ -14,7 +14,7 @@ from sqlalchemy.pool import StaticPool
 from lms.courses import services
 from lms.courses.package.batch import ImportResult, run_import
 from lms.courses.package.writer import write_files
-from lms.db import db
+from lms.db import Base, db
 
 
 @click.group("courses", help="Course packages: import, export, canonical form.")
@@ -74,7 +74,7 @@ def export_command(slug: str, output: Path) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def canonicalize_command(path: Path) -> None:
     """Rewrite the package(s) at PATH in the canonical form export writes."""
-    from lms.models import metadata
+    metadata = Base.metadata  # complete: create_app imported every feature's models
 
     # A throwaway database: the real one is never touched by canonicalising.
     engine = create_engine(

@@ -90,6 +90,18 @@ def may_preview(session: Session, *, user: Any, course: Course) -> bool:
     )
 
 
+def is_staff(user: Any) -> bool:
+    """Whether ``user`` may use the studio at all (instructor or admin)."""
+    return bool(
+        getattr(user, "is_authenticated", False) and user.has_any_role(Role.INSTRUCTOR, Role.ADMIN)
+    )
+
+
+def may_edit(session: Session, *, user: Any, course: Course) -> bool:
+    """Owner, co-instructor (with the instructor role) or admin."""
+    return is_staff(user) and may_preview(session, user=user, course=course)
+
+
 def course_outline(course: Course) -> list[OutlineModule]:
     """The course's modules in order, each with its active items; empty modules left out."""
     outline = []

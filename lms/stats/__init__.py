@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from lms.stats import receivers  # noqa: F401 - subscribes to lms.events on import
+
 
 def init_app(app: Flask) -> None:
     """Register the dashboard blueprint and the ``stats`` commands."""

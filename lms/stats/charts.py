@@ -6,6 +6,7 @@ Served as separate images, so the page's CSP (no inline styles) is not concerned
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 WIDTH = 640
@@ -13,7 +14,7 @@ _cache: OrderedDict[tuple, str] = OrderedDict()
 CACHE_SIZE = 256
 
 
-def cached(key: tuple, build) -> str:
+def cached(key: tuple, build: Callable[[], str]) -> str:
     """The chart for ``key``, building it once per data version."""
     if key in _cache:
         _cache.move_to_end(key)

@@ -79,7 +79,7 @@ class Deltas:
         self.cube.clear()
 
 
-def _insert_for(session: Session, table: Table):
+def _insert_for(session: Session, table: Table) -> Any:
     name = session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(table)

@@ -233,7 +233,7 @@ def xlsx_file(
     return out
 
 
-def chunks_of(handle, size: int = 64 * 1024) -> Iterator[bytes]:
+def chunks_of(handle: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
     """Read a file in chunks (streaming a response), closing it at the end."""
     with handle:
         while block := handle.read(size):

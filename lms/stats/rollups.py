@@ -35,7 +35,7 @@ class Expected:
     facts: int
 
 
-def _live_facts(session: Session):
+def _live_facts(session: Session) -> Any:
     """Non-annulled facts with their person and whether each is a milestone (window SQL)."""
     person = func.coalesce(PersonMerge.keep_key, Completion.person_key).label("person")
     live = (

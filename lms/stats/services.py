@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
+from lms import events
 from lms.accounts.models import User
 from lms.courses.models import Course, Tier
 from lms.db import utcnow
@@ -181,10 +182,8 @@ def annul_completion(
 ) -> Correction:
     """Annul a completion: correction recorded, counters decremented, milestones moved.
 
-    The completion's certificate is revoked through the certificates feature.
+    Subscribers of ``events.completion_annulled`` react (the certificate is revoked).
     """
-    from lms.certificates import services as certificates
-
     if is_annulled(session, completion=completion):
         raise AlreadyAnnulled(completion.id)
     correction = Correction(
@@ -212,9 +211,7 @@ def annul_completion(
             if successor is not None:
                 deltas.add(FactAttributes.of(successor), **{measure: 1})
     deltas.flush(session)
-    certificates.revoke_for_completion(
-        session, completion=completion, reason=f"completion annulled: {reason}"[:500]
-    )
+    events.completion_annulled.send(completion, session=session, reason=reason)
     session.flush()
     return correction
 

@@ -26,6 +26,7 @@ integers). Exports read only the counters, so tables are small (tens of rows).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 PRIMARY_MAX = 9
@@ -159,7 +160,7 @@ def _narrow_by_lines(grid: Grid, lines: list[Line]) -> list[Cell]:
 
 
 def _hide_one_more(grid: Grid, lines: list[Line], narrow: list[Cell], grand: Cell) -> bool:
-    def shown_nonzero(cells) -> list[tuple[int, Cell]]:
+    def shown_nonzero(cells: Iterable[Cell]) -> list[tuple[int, Cell]]:
         return sorted(
             (grid.cells[r][c], (r, c))
             for r, c in cells

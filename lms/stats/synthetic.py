@@ -10,7 +10,7 @@ PostgreSQL, executemany elsewhere).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,7 +94,7 @@ def courses_for_seeding(session: Session) -> list[Course]:
     return courses + list(existing.values())
 
 
-def _p(weights) -> np.ndarray:
+def _p(weights: Sequence[float]) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     return w / w.sum()
 

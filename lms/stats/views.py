@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -90,7 +91,7 @@ def _course_titles() -> dict[str, str]:
     return out
 
 
-def breakdown_rows(dimension: str, period, region, tier) -> list[dict]:
+def breakdown_rows(dimension: str, period: Any, region: Any, tier: Any) -> list[dict]:
     session = db.session()
     counts = figures.breakdown(
         session, dimension=dimension, period=period, region=region, tier=tier
@@ -105,7 +106,7 @@ def breakdown_rows(dimension: str, period, region, tier) -> list[dict]:
 
 @bp.get("/stats")
 @roles_required("analyst", "admin")
-def dashboard():
+def dashboard() -> Any:
     session = db.session()
     period, region, tier = _filters()
     progress = figures.progress(session)
@@ -140,7 +141,7 @@ def dashboard():
 
 @bp.get("/stats/charts/<name>.svg")
 @roles_required("analyst", "admin")
-def chart(name: str):
+def chart(name: str) -> Any:
     session = db.session()
     period, region, tier = _filters()
     key = (
@@ -177,7 +178,7 @@ def chart(name: str):
 
 @bp.get("/stats/exports/<dimension>.<fmt>")
 @roles_required("analyst", "admin")
-def export(dimension: str, fmt: str):
+def export(dimension: str, fmt: str) -> Any:
     if dimension not in figures.DIMENSIONS or fmt not in exports.FORMATS:
         abort(404)
     try:
@@ -194,7 +195,7 @@ def export(dimension: str, fmt: str):
 
 @bp.get("/admin/completions")
 @roles_required("admin")
-def admin_completions():
+def admin_completions() -> Any:
     session = db.session()
     q = request.args.get("q", "").strip()
     found: list[Completion] = []
@@ -225,7 +226,7 @@ def admin_completions():
 
 @bp.post("/admin/completions/<int:completion_id>/annul")
 @roles_required("admin")
-def annul(completion_id: int):
+def annul(completion_id: int) -> Any:
     session = db.session()
     completion = session.get(Completion, completion_id) or abort(404)
     reason = request.form.get("reason", "").strip()

@@ -21,7 +21,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -64,7 +64,7 @@ def voiding_id(key: bytes, correction_id: int) -> str:
     return str(uuid.uuid5(_namespace(key), f"voided:{correction_id}"))
 
 
-def _timestamp(at) -> str:
+def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import nbformat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from graders.errors import InvalidSource, SourceProblem
-from graders.release import release_notebook
 from lms.courses.models import (
     Assignment,
     AssignmentFile,
@@ -256,6 +254,10 @@ def describe(problem: SourceProblem) -> str:
 
 def released_notebook(data: bytes) -> tuple[str, Any]:
     """The upload as text and its release; ``BadNotebook`` says in words what is wrong."""
+    import nbformat  # here: importing it costs seconds
+
+    from graders.release import release_notebook  # here: importing it costs seconds
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -302,6 +304,8 @@ def save_notebook(
     session: Session, *, item: Item, name: str, data: bytes, pass_score: Decimal | None = None
 ) -> Assignment:
     """Store an nbgrader source notebook with its master and student versions."""
+    import nbformat  # here: importing it costs seconds
+
     if item.kind != ItemKind.ASSIGNMENT:
         raise ValueError(item.key)
     text, release = released_notebook(data)
@@ -376,6 +380,8 @@ class StudentCell:
 
 def student_cells(student: str) -> list[StudentCell]:
     """The released student notebook, cell by cell (templates escape the text)."""
+    import nbformat  # here: importing it costs seconds
+
     try:
         node = nbformat.reads(student, as_version=4)
     except Exception:  # noqa: BLE001 - a broken stored notebook shows nothing

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import nbformat
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.accounts.models import User
 from lms.assignments.grading import manual_cells_waiting
-from lms.assignments.models import Submission, SubmissionStatus
+from lms.assignments.models import ManualGrade, Submission, SubmissionStatus
 from lms.courses.models import Course, Item
 from lms.db import utcnow
 from lms.paging import Page, page_of
-from lms.studio.models import ManualGrade
 
 GRADING_PER_PAGE = 25
 
@@ -131,6 +129,8 @@ def grade_cell(
 
 def answers(submission: Submission) -> dict[str, str]:
     """The learner's text of each graded cell of the submission, by grade id."""
+    import nbformat  # here: importing it costs seconds
+
     try:
         node = nbformat.reads(submission.notebook, as_version=4)
     except Exception:  # noqa: BLE001 - an unreadable notebook shows no answers

@@ -25,7 +25,7 @@ from lms.courses.models import (
     course_instructor,
 )
 from lms.courses.package.writer import write_files
-from lms.courses.services import may_preview
+from lms.courses.services import is_staff, may_edit
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY_MAX = 80
@@ -68,18 +68,6 @@ class PackageInvalid(Exception):
 
 
 # -- who may do what ----------------------------------------------------------------------
-
-
-def is_staff(user: Any) -> bool:
-    """Whether ``user`` may use the studio at all (instructor or admin)."""
-    return bool(
-        getattr(user, "is_authenticated", False) and user.has_any_role(Role.INSTRUCTOR, Role.ADMIN)
-    )
-
-
-def may_edit(session: Session, *, user: Any, course: Course) -> bool:
-    """Owner, co-instructor (with the instructor role) or admin."""
-    return is_staff(user) and may_preview(session, user=user, course=course)
 
 
 def may_manage_instructors(user: Any, course: Course) -> bool:

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from lms import migrate
 from lms.accounts.models import Person, User
-from lms.assignments.models import Submission, SubmissionStatus
+from lms.assignments.models import ManualGrade, Submission, SubmissionStatus
 from lms.db import make_engine
-from lms.studio.models import ManualGrade
 from tests import conftest as base
 from tests.assignments.conftest import create_course, enrol
 

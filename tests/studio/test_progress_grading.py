@@ -7,12 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from lms.assignments.models import Submission, SubmissionStatus
+from lms.assignments.models import ManualGrade, Submission, SubmissionStatus
 from lms.courses.models import Item
 from lms.db import utcnow
 from lms.learning.models import Enrollment, ItemProgress
 from lms.studio.grading import manual_grades_for
-from lms.studio.models import ManualGrade
 from tests.studio.conftest import good_notebook
 
 

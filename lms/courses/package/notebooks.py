@@ -6,9 +6,6 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-
-from graders.release import release_notebook
 from lms.courses.package.loaded import LoadedAssignment
 from lms.courses.package.tomltext import KeyPath
 
@@ -23,6 +20,10 @@ def canonical_notebook(source: str) -> str:
 
 def release(node: Any) -> tuple[str, str, Decimal, Decimal]:
     """Master text, student text, auto points and total points of a source notebook."""
+    import nbformat  # here, not at the top: nbformat costs seconds to import
+
+    from graders.release import release_notebook
+
     released = release_notebook(node)
     return (
         nbformat.writes(released.master),
@@ -36,6 +37,8 @@ def read_assignment(
     reader: _Reader, item: dict[str, Any], lines: dict[KeyPath, int], ipath: KeyPath
 ) -> LoadedAssignment | None:
     """The assignment of ``item``: its source notebook, released, and the files beside it."""
+    import nbformat
+
     from lms.courses.package.reader import _fits
 
     name = item["notebook"]

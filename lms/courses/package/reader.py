@@ -9,9 +9,7 @@ import tomllib
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from lms.courses.package import notebooks
 from lms.courses.package.loaded import (
@@ -27,6 +25,9 @@ from lms.reference import NO_SECTOR, sector_codes
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 ALLOWED_SUFFIXES = (".toml", ".md", ".ipynb", ".png", ".jpg", ".gif", ".csv", ".json", ".txt")
+if TYPE_CHECKING:
+    import jsonschema
+
 LANGUAGES = ("kk", "ru", "en")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _TOML_END = re.compile(r"\s*\(at end of document\)")
@@ -35,6 +36,8 @@ _TOML_END = re.compile(r"\s*\(at end of document\)")
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
     """The JSON Schema validator for ``course`` or ``quiz`` files."""
+    import jsonschema  # here, not at the top: it costs seconds to import
+
     schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)

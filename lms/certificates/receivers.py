@@ -1,0 +1,30 @@
+"""What the certificates feature does when other features change (see ``lms.events``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lms import events
+from lms.certificates import services
+from lms.stats import services as stats
+
+
+@events.account_deleting.connect
+def revoke_for_deleted_account(user: Any, *, session: Session, **_: Any) -> None:
+    """A deleted holder's certificates verify as revoked (their names are erased)."""
+    for completion in stats.completions_of(session, user=user):
+        services.revoke_for_completion(
+            session, completion=completion, reason=services.ACCOUNT_DELETED
+        )
+
+
+@events.completion_annulled.connect
+def revoke_for_annulled_completion(
+    completion: Any, *, session: Session, reason: str, **_: Any
+) -> None:
+    """An annulled completion's certificate is revoked with the admin's reason."""
+    services.revoke_for_completion(
+        session, completion=completion, reason=f"{services.ANNULLED_PREFIX}{reason}"[:500]
+    )
