@@ -30,7 +30,12 @@ persons_merged = _signals.signal("persons-merged")
 #: sender: the annulled ``Completion``; kwargs: ``session``, ``reason`` (the admin's text).
 completion_annulled = _signals.signal("completion-annulled")
 
+#: sender: the ``Enrollment`` whose every required item is now passed (its ``completed_at``
+#: is set); kwargs: ``session``. Statistics write the completion fact.
+course_completed = _signals.signal("course-completed")
+
 #: sender: the new ``Completion`` fact, after its counters; kwargs: ``session``.
+#: Certificates issue one.
 completion_recorded = _signals.signal("completion-recorded")
 
 #: sender: the ``Submission`` whose result was just stored; kwargs: ``session``.

@@ -130,7 +130,7 @@ def init_app(app: Flask) -> None:
         str(p) for p in translation_directories()
     )
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
-    # Days are Almaty calendar days (DESIGN.md); dates and times are shown in that zone.
+    # Days are Almaty calendar days (docs/architecture.md); dates and times are shown in that zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n

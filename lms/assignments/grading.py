@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
+from lms import events
 from lms.assignments.models import ManualGrade, Regrade, Submission, SubmissionStatus
 from lms.assignments.rendering import hidden_test_ids
 from lms.courses.models import Item
@@ -259,6 +260,7 @@ def store(
             at=now,
             new_attempt=not regraded,
         )
+    events.submission_graded.send(session.get_one(Submission, submission_id), session=session)
     session.commit()
     return True
 

@@ -20,6 +20,12 @@ def revoke_for_deleted_account(user: Any, *, session: Session, **_: Any) -> None
         )
 
 
+@events.completion_recorded.connect
+def issue_for_completion(completion: Any, *, session: Session, **_: Any) -> None:
+    """Every completion gets its certificate."""
+    services.issue(session, completion=completion)
+
+
 @events.completion_annulled.connect
 def revoke_for_annulled_completion(
     completion: Any, *, session: Session, reason: str, **_: Any

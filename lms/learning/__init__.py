@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from lms.learning import receivers  # noqa: F401 - subscribes to lms.events on import
+
 
 def init_app(app: Flask) -> None:
     """Register the learning blueprint (the item pages join it on import)."""

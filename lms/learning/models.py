@@ -27,6 +27,9 @@ class Enrollment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # Set when an admin annuls the completion (``events.completion_annulled``): it then
+    # satisfies no prerequisite, and the course is never completed a second time.
+    completion_annulled_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()

@@ -11,14 +11,13 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from lms import events
 from lms.accounts.models import User
 from lms.courses.models import Course, Item, ItemKind, Module
 from lms.courses.services import may_preview
 from lms.db import utcnow
 from lms.learning import scoring
 from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
-from lms.stats import services as stats
-from lms.stats.models import Completion
 
 
 class CourseNotFound(Exception):
@@ -146,20 +145,20 @@ def find_enrollment_with_progress(
 
 
 def has_completed(session: Session, *, user: User, course: Course) -> bool:
-    """Whether ``user`` completed ``course`` (a live completion fact or a completed enrolment)."""
-    annulled_ids = stats.annulled_ids()
-    facts = select(Completion.id).where(
-        Completion.user_id == user.id, Completion.course_id == course.id
+    """Whether ``user`` completed ``course``: an annulled (fraudulent) completion does not
+    count, so it satisfies no prerequisite."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Enrollment.user_id == user.id,
+                    Enrollment.course_id == course.id,
+                    Enrollment.completed_at.is_not(None),
+                    Enrollment.completion_annulled_at.is_(None),
+                )
+            )
+        )
     )
-    live = facts.where(Completion.id.not_in(annulled_ids))
-    annulled = facts.where(Completion.id.in_(annulled_ids))
-    done = select(Enrollment.id).where(
-        Enrollment.user_id == user.id,
-        Enrollment.course_id == course.id,
-        Enrollment.completed_at.is_not(None),
-    )
-    # An annulled (fraudulent) completion satisfies no prerequisite.
-    return bool(session.scalar(select(exists(live) | (exists(done) & ~exists(annulled)))))
 
 
 def missing_prerequisites(session: Session, *, user: User, course: Course) -> list[Course]:
@@ -331,10 +330,14 @@ def _better(
 
 def check_completion(
     session: Session, *, enrollment: Enrollment, at: datetime | None = None
-) -> Completion | None:
-    """Complete the course when every required active item is passed; the fact is written once."""
+) -> bool:
+    """Complete the course when every required active item is passed (True when it just was).
+
+    Subscribers of ``events.course_completed`` react in the same transaction: statistics
+    write the completion fact (once per account and course), certificates follow it.
+    """
     if enrollment.completed_at is not None:
-        return None
+        return False
     required = set(
         session.scalars(
             select(Item.id).where(
@@ -345,7 +348,7 @@ def check_completion(
         )
     )
     if not required:
-        return None  # a course with nothing required is never complete by itself
+        return False  # a course with nothing required is never complete by itself
     passed = set(
         session.scalars(
             select(ItemProgress.item_id).where(
@@ -354,27 +357,12 @@ def check_completion(
         )
     )
     if not required <= passed:
-        return None
-    from lms.certificates import services as certificates
-
-    at = at or utcnow()
-    earlier = session.scalar(
-        select(Completion).where(
-            Completion.user_id == enrollment.user_id, Completion.course_id == enrollment.course_id
-        )
-    )
-    if earlier is not None:
-        # Completed once already (before a re-enrolment): never a second fact.
-        enrollment.completed_at = earlier.completed_at
-        session.flush()
-        return None
-    enrollment.completed_at = at
-    fact = stats.record_completion(
-        session, user=enrollment.user, course=enrollment.course, language=enrollment.language, at=at
-    )
-    certificates.issue(session, completion=fact)
+        return False
+    enrollment.completed_at = at or utcnow()
     session.flush()
-    return fact
+    events.course_completed.send(enrollment, session=session)
+    session.flush()
+    return True
 
 
 def mark_lesson_done(session: Session, *, enrollment: Enrollment, item: Item) -> ItemProgress:

@@ -19,12 +19,12 @@ from flask_login import current_user, login_required
 
 from lms.courses.models import Course, Item, ItemKind
 from lms.courses.services import course_outline
+from lms.days import almaty_day
 from lms.db import db
 from lms.i18n import current_language, localized
 from lms.learning import services
 from lms.learning.forms import EnrolForm
 from lms.learning.models import Enrollment, ItemProgress
-from lms.stats.services import almaty_day
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.courses.models import Course
+from lms.days import almaty_day
 from lms.db import utcnow
 from lms.stats.counters import MEASURES
 from lms.stats.models import Completion, Correction, CubeCount, DailyCount
-from lms.stats.services import AGE_BANDS, almaty_day
+from lms.stats.services import AGE_BANDS
 
 TARGET_TRAINED = 5_000_000
 TARGET_SPECIALISTS = 500_000

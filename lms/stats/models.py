@@ -1,6 +1,6 @@
 """Completion facts, per-person milestones, corrections and the counters read by dashboards.
 
-See DESIGN.md, "How the counts are defined" and "Statistics at national scale".
+See docs/architecture.md, "How the counts are defined".
 """
 
 from __future__ import annotations

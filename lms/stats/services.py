@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
@@ -12,23 +11,18 @@ from sqlalchemy.orm import Session
 from lms import events
 from lms.accounts.models import User
 from lms.courses.models import Course, Tier
+from lms.days import almaty_day
 from lms.db import utcnow
 from lms.stats import counters
 from lms.stats.counters import FactAttributes
 from lms.stats.models import Completion, Correction, CorrectionKind, Milestone, PersonMerge
 
-ALMATY = ZoneInfo("Asia/Almaty")
 AGE_BANDS = ("14-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_BAND_UPPER = (17, 24, 34, 44, 54, 64)  # the oldest age in each band but the last
 
 
 class AlreadyAnnulled(Exception):
     """The completion was annulled before."""
-
-
-def almaty_day(moment: datetime) -> date:
-    """The calendar day in Asia/Almaty of a UTC timestamp."""
-    return moment.astimezone(ALMATY).date()
 
 
 def age_band(birth_year: int, year: int) -> str:
@@ -98,6 +92,13 @@ def _withdraw(session: Session, deltas: counters.Deltas, completion_id: int, **c
     fact = session.get(Completion, completion_id)
     assert fact is not None
     deltas.add(FactAttributes.of(fact), **change)
+
+
+def completion_of(session: Session, *, user_id: int, course_id: int) -> Completion | None:
+    """The completion fact of one account in one course, if there is one."""
+    return session.scalar(
+        select(Completion).where(Completion.user_id == user_id, Completion.course_id == course_id)
+    )
 
 
 def completions_of(session: Session, *, user: User) -> list[Completion]:

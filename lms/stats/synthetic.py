@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from lms.accounts.models import Person, User, UserRole
 from lms.courses.models import Course, Tier
+from lms.days import ALMATY
 from lms.db import utcnow
 from lms.reference import regions, sector_codes
 from lms.stats.counters import Deltas
 from lms.stats.models import Completion, Milestone
-from lms.stats.services import AGE_BAND_UPPER, AGE_BANDS, ALMATY
+from lms.stats.services import AGE_BAND_UPPER, AGE_BANDS
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 AGE_WEIGHTS = {

@@ -121,7 +121,7 @@ CASES = {
 }
 
 
-# Where Oqu differs from nbgrader on purpose (DESIGN.md "Grading", graders/README.md):
+# Where Oqu differs from nbgrader on purpose (graders/README.md):
 # a deleted read-only cell comes back; a notebook whose kernel died, or whose test gave
 # more than its points, or with a copied answer cell, is still graded rather than failed.
 OURS = {

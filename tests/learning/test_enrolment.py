@@ -185,7 +185,8 @@ def test_enrol_needs_the_csrf_token(app_settings, request, session, course, lear
 
 
 def test_an_annulled_completion_satisfies_no_prerequisite(session, make_course, learner) -> None:
-    from lms.stats.models import Completion, Correction, CorrectionKind
+    from lms.stats import services as stats
+    from lms.stats.models import Completion
 
     basics = make_course()
     advanced = make_course(prerequisites=[basics])
@@ -196,10 +197,7 @@ def test_an_annulled_completion_satisfies_no_prerequisite(session, make_course, 
         )
     assert services.has_completed(session, user=learner, course=basics)
     fact = session.scalar(select(Completion).where(Completion.user_id == learner.id))
-    session.add(
-        Correction(completion_id=fact.id, kind=CorrectionKind.ANNULLED, reason="copied answers")
-    )
-    session.flush()
+    stats.annul_completion(session, completion=fact, reason="copied answers", by_user=None)
     assert not services.has_completed(session, user=learner, course=basics)
     with pytest.raises(services.PrerequisitesNotMet):
         services.enrol(session, user=learner, course=advanced, language="en")
