@@ -18,7 +18,6 @@ from lms.courses.models import (
     ItemKind,
     Module,
     Question,
-    QuestionKind,
     Quiz,
 )
 from lms.learning.models import Enrollment, ItemProgress
@@ -57,12 +56,7 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     quiz = items["basics-quiz"].quiz
     assert quiz.pass_mark == Decimal("0.7") and quiz.max_attempts == 3
     kinds = {q.key: q for q in quiz.questions}
-    assert [q.kind for q in quiz.questions] == [
-        QuestionKind.SINGLE,
-        QuestionKind.MULTIPLE,
-        QuestionKind.NUMERIC,
-        QuestionKind.TEXT,
-    ]
+    assert [q.kind for q in quiz.questions] == ["single", "multiple", "numeric", "text"]
     assert kinds["q-learns-from"].answer == {"keys": ["examples"]}
     assert kinds["q-learns-from"].options[0]["key"] == "examples"
     assert kinds["q-true-about-ai"].answer == {"keys": ["patterns", "mistakes"]}

@@ -44,10 +44,30 @@ def test_settings(client, session, quiz_url):
     assert client.post(quiz_url, data={"pass_mark": "0.75", "max_attempts": "3"}).status_code == 303
     quiz = the_quiz(session)
     assert (quiz.pass_mark, quiz.max_attempts) == (Decimal("0.75"), 3)
+    assert (quiz.retry_hours, quiz.reveal, quiz.exercise) == (24, "always", False)
+    # One number rule in the studio as on the learner's page: a decimal comma is a comma.
+    settings = {
+        "pass_mark": "0,6",
+        "max_attempts": "3",
+        "retry_hours": "12",
+        "reveal": "after-pass-or-last-attempt",
+        "exercise": "y",
+    }
+    assert client.post(quiz_url, data=settings).status_code == 303
+    session.refresh(quiz)
+    assert (quiz.pass_mark, quiz.retry_hours, quiz.reveal, quiz.exercise) == (
+        Decimal("0.6"),
+        12,
+        "after-pass-or-last-attempt",
+        True,
+    )
     for bad, message in [
         ({"pass_mark": "0"}, "above 0 and at most 1"),
         ({"pass_mark": "1.5"}, "above 0 and at most 1"),
-        ({"pass_mark": "abc"}, "Not a valid decimal value"),
+        ({"pass_mark": "abc"}, "Enter a number between 0 and 1"),
+        ({"pass_mark": "0,5555"}, "at most 3 decimal places"),
+        ({"pass_mark": "1,000"}, "could be five thousand or five"),
+        ({"pass_mark": "0.5", "retry_hours": "0"}, "whole number of hours from 1"),
         ({"pass_mark": "0.5555"}, "at most 3 decimal places"),
         ({"pass_mark": "0.5", "max_attempts": "0"}, "whole number from 1"),
     ]:
