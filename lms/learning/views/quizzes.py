@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -66,7 +66,7 @@ def render_quiz(
 ) -> Any:
     attempts: list[QuizAttempt] = []
     state = None
-    if ctx.enrollment is not None:
+    if ctx.enrollment is not None and ctx.item.quiz is not None:
         session = db.session()
         attempts = quizzes.attempts_of(session, enrollment=ctx.enrollment, item=ctx.item)
         state = quizzes.rounds_of(ctx.item.quiz, attempts, now=utcnow())  # type: ignore[arg-type]
@@ -110,7 +110,7 @@ def submit_quiz(slug: str, item_key: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     session = db.session()
-    answers = request.form.to_dict(flat=False)
+    answers = form.answers
     was_complete = ctx.enrollment.completed_at is not None
     # The service checks everything before it writes: a refused form leaves nothing behind.
     try:
@@ -201,7 +201,11 @@ def describe_answer(ctx: ItemContext, question: Question, answer: Any) -> str | 
     """The learner's answer as they saw it (option texts, not ids)."""
     if answer is None:
         return None
-    return kinds.get(question.kind).describe_answer(question, answer, ctx.text)
+    try:
+        return kinds.get(question.kind).describe_answer(question, answer, ctx.text)
+    except (AttributeError, KeyError, TypeError):
+        # Recorded before an author changed the question's kind: shown as it was stored.
+        return str(answer)
 
 
 def describe_expected(ctx: ItemContext, question: Question) -> str:
