@@ -419,3 +419,15 @@ def test_ordering_and_matching_in_the_editor_and_back_from_a_package(
     client.post(f"{quiz_url}/questions/{matching.key}/delete")
     assert upload(client, make_zip(files)).status_code == 303
     assert download(client, slug) == files
+
+
+def test_the_studio_reads_numbers_by_the_learners_rule(client, session, quiz_url) -> None:
+    new = f"{quiz_url}/questions/new"
+    base = {"kind": "numeric", "points": "1", "prompt_en": "How many?"}
+    refused = client.post(new, data={**base, "value": "5,000"})
+    assert refused.status_code == 400
+    assert "could be five thousand or five" in refused.get_data(as_text=True)
+    assert the_quiz(session).questions == []
+    for typed, value in [("5 000", 5000.0), ("5,000,000", 5000000.0), ("0,75", 0.75)]:
+        assert client.post(new, data={**base, "value": typed}).status_code == 303
+        assert the_quiz(session).questions[-1].answer["value"] == value
