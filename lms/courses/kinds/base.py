@@ -3,8 +3,8 @@ scoring and of the studio's editor. A kind is one module in ``lms/courses/kinds/
 defines ``KIND``, an instance of a ``QuestionKind`` subclass, plus its two templates
 ``questionkinds/<name>/answer.html`` (the learner's widget) and
 ``questionkinds/<name>/editor.html`` (its part of the studio's question form), and its
-block in ``lms/courses/schema/quiz.schema.json``; courses/README.md documents each kind
-for authors.
+block in ``lms/courses/schema/quiz.schema.json``. CONTRIBUTING.md says how to add one;
+courses/README.md documents each kind for authors.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from lms.courses.models import Course
 from lms.courses.services import course_outline
+from lms.days import almaty_day
 from lms.db import db
 from lms.i18n import current_language
 from lms.learning import services
@@ -24,7 +25,6 @@ from lms.learning.views import (
     item_url,
     texts_in,
 )
-from lms.days import almaty_day
 
 
 def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
