@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,11 +34,11 @@ class ItemKind(enum.StrEnum):
     ASSIGNMENT = "assignment"
 
 
-class QuestionKind(enum.StrEnum):
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    NUMERIC = "numeric"
-    TEXT = "text"
+class Reveal(enum.StrEnum):
+    """When a learner sees per-question marks, explanations and the right answers."""
+
+    ALWAYS = "always"
+    AFTER_PASS_OR_LAST_ATTEMPT = "after-pass-or-last-attempt"
 
 
 course_prerequisite = Table(
@@ -156,7 +157,12 @@ class Lesson(Base):
 
 
 class Quiz(Base):
-    """Questions with a pass mark (a fraction of the points) and an optional attempt limit."""
+    """Questions with a pass mark (a fraction of the points) and an optional attempt limit.
+
+    ``max_attempts`` attempts make a round; once a round is used up, a new one opens
+    ``retry_hours`` after its last attempt, so nobody is locked out for good. ``reveal`` says
+    when marks and explanations are shown; ``exercise`` marks a hands-on task that needs no
+    code (counted as such in bench/courses/run)."""
 
     __tablename__ = "quiz"
 
@@ -165,6 +171,11 @@ class Quiz(Base):
     )
     pass_mark: Mapped[Decimal] = mapped_column(Numeric(4, 3))
     max_attempts: Mapped[int | None]
+    retry_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    reveal: Mapped[Reveal] = mapped_column(
+        String(32), default=Reveal.ALWAYS, server_default=Reveal.ALWAYS.value
+    )
+    exercise: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     item: Mapped[Item] = relationship(back_populates="quiz")
     questions: Mapped[list[Question]] = relationship(
@@ -175,9 +186,9 @@ class Quiz(Base):
 class Question(Base):
     """One quiz question. ``answer`` never leaves the server.
 
-    ``options``: list of ``{"key": str, "text": {lang: str}}`` for single and multiple choice.
-    ``answer``: ``{"keys": [...]}`` (choice), ``{"value": float, "tolerance": float}``
-    (numeric) or ``{"accepted": {lang: [str, ...]}}`` (text).
+    ``kind`` names a kind of ``lms.courses.kinds``, which alone says what ``options`` (parts
+    the learner sees: options, steps, pairs) and ``answer`` hold. ``scenario``: the question
+    is a situation to judge, not the recall of a term.
     """
 
     __tablename__ = "question"
@@ -187,12 +198,13 @@ class Question(Base):
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.item_id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[QuestionKind] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
     prompt: Mapped[dict[str, str]]
     options: Mapped[list[Any]]
     answer: Mapped[dict[str, Any]]
     points: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
     explanation: Mapped[dict[str, str]] = mapped_column(default=dict)
+    scenario: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
 

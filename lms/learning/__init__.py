@@ -6,7 +6,8 @@ from lms.learning import receivers  # noqa: F401 - subscribes to lms.events on i
 
 
 def init_app(app: Flask) -> None:
-    """Register the learning blueprint (the item pages join it on import)."""
-    from lms.learning import items, views  # noqa: F401  (items adds its routes to views.bp)
+    """Register the learning blueprint (each views module adds its routes on import)."""
+    from lms.learning import views
+    from lms.learning.views import course, items, quizzes  # noqa: F401
 
     app.register_blueprint(views.bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
@@ -9,6 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from lms.i18n import LANGUAGE_NAMES
+
+# Matches ``scoring.FIELD_PREFIX``: the name of an answer field is "q-<question key>".
+ANSWER_PREFIX = "q-"
 
 
 class EnrolForm(FlaskForm):
@@ -28,10 +33,27 @@ class MarkDoneForm(FlaskForm):
 
 
 class QuizForm(FlaskForm):
-    """The CSRF token and the number of the attempt the page was shown for.
+    """The CSRF token, the number of the attempt the page was shown for, and the answers.
 
-    The answers are read field by field against the quiz (see ``scoring.read_answers``),
-    since the questions are data, not a fixed form.
+    The questions are data, not fixed fields: the form keeps every ``q-<question key>`` field
+    it was sent in ``answers``, and each question's kind reads and checks its own
+    (``scoring.read_answers``), refusing whatever the page could not have sent.
     """
 
     attempt = HiddenField()
+
+    def process(
+        self,
+        formdata: Any = None,
+        obj: Any = None,
+        data: Any = None,
+        extra_filters: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        formdata = self.meta.wrap_formdata(self, formdata)
+        self.answers: dict[str, list[str]] = (
+            {name: formdata.getlist(name) for name in formdata if name.startswith(ANSWER_PREFIX)}
+            if formdata is not None
+            else {}
+        )
+        super().process(formdata, obj, data, extra_filters, **kwargs)

@@ -1,41 +1,30 @@
 """Reading and scoring quiz answers: on the server only, and nothing kept from a bad form.
 
-Answers arrive as form fields named ``q-<question key>``. A field for a question that is
-not in the quiz, an option that is not in its question, or a numeric answer that is not a
-number makes the whole form invalid (``BadAnswer``); an unanswered question just scores 0.
+Answers arrive as form fields named ``q-<question key>``; each question's kind (see
+``lms.courses.kinds``) reads its field's values and scores them. A field for a question that
+is not in the quiz, or a value the page could not have sent, makes the whole form invalid
+(``BadAnswer``); so does a number that must be typed again ("5,000"). An unanswered question
+just scores 0.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from lms.courses.models import Question, QuestionKind
+from lms.courses import kinds
+from lms.courses.kinds import BadAnswer
+from lms.courses.kinds.base import Tokens
+from lms.courses.kinds.text import normalise_text
+from lms.courses.models import Question
+from lms.numbers import read_number
+
+__all__ = ["BadAnswer", "QuizResult", "Tokens", "normalise_text", "read_answers", "score"]
 
 FIELD_PREFIX = "q-"
-MAX_TEXT_ANSWER = 500
-MAX_NUMBER_LENGTH = 40
-# Digits with one decimal point or comma, and an optional small exponent ("1.5e-3").
-NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d{1,3})?")
-
-
-class BadAnswer(Exception):
-    """The submitted answers are not ones the quiz could have produced."""
-
-    UNKNOWN_QUESTION = "unknown_question"
-    UNKNOWN_OPTION = "unknown_option"
-    NOT_A_NUMBER = "not_a_number"
-    TOO_MANY_VALUES = "too_many_values"
-    TOO_LONG = "too_long"
-
-    def __init__(self, reason: str, question: str) -> None:
-        super().__init__(f"{reason}: {question}")
-        self.reason = reason
-        self.question = question
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -54,27 +43,12 @@ def field_name(question: Question) -> str:
 
 
 def parse_number(text: str) -> Decimal:
-    """A number typed by a learner: "3.5", "3,5", "-2", "5 000 000"; else ValueError."""
-    cleaned = "".join(ch for ch in text.strip() if not ch.isspace())
-    if len(cleaned) > MAX_NUMBER_LENGTH or not NUMBER.fullmatch(cleaned):
-        raise ValueError(text)
-    try:
-        return Decimal(cleaned.replace(",", "."))
-    except InvalidOperation as error:
-        raise ValueError(text) from error
-
-
-def normalise_text(text: str) -> str:
-    """Text compared without regard to case, surrounding or repeated space, or Unicode form."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
-
-
-def _option_keys(question: Question) -> set[str]:
-    return {str(option["key"]) for option in question.options or []}
+    """A number typed by a learner, by the platform's one rule (``lms.numbers``)."""
+    return read_number(text)
 
 
 def read_answers(
-    questions: Sequence[Question], form: Mapping[str, Sequence[str]]
+    questions: Sequence[Question], form: Mapping[str, Sequence[str]], *, tokens: Tokens
 ) -> dict[str, Any]:
     """The answers in ``form`` by question key, checked against the quiz; else BadAnswer."""
     by_key = {q.key: q for q in questions}
@@ -84,69 +58,43 @@ def read_answers(
     answers: dict[str, Any] = {}
     for question in questions:
         values = [v for v in form.get(field_name(question), ()) if v.strip()]
-        if not values:
-            continue
-        if question.kind == QuestionKind.MULTIPLE:
-            chosen = sorted(set(values))
-            if not set(chosen) <= _option_keys(question):
-                raise BadAnswer(BadAnswer.UNKNOWN_OPTION, question.key)
-            answers[question.key] = chosen
-            continue
-        if len(values) > 1:
-            raise BadAnswer(BadAnswer.TOO_MANY_VALUES, question.key)
-        value = values[0]
-        if question.kind == QuestionKind.SINGLE:
-            if value not in _option_keys(question):
-                raise BadAnswer(BadAnswer.UNKNOWN_OPTION, question.key)
-            answers[question.key] = value
-        elif question.kind == QuestionKind.NUMERIC:
-            try:
-                answers[question.key] = str(parse_number(value))
-            except ValueError as error:
-                raise BadAnswer(BadAnswer.NOT_A_NUMBER, question.key) from error
-        else:
-            if len(value) > MAX_TEXT_ANSWER:
-                raise BadAnswer(BadAnswer.TOO_LONG, question.key)
-            answers[question.key] = value.strip()
+        if values:
+            answers[question.key] = kinds.get(question.kind).read_answer(
+                question, values, tokens=tokens
+            )
     return answers
 
 
-def is_correct(question: Question, answer: Any, *, language: str) -> bool:
-    """Whether ``answer`` (as ``read_answers`` gives it) is right."""
+def credit(question: Question, answer: Any, *, language: str) -> Decimal:
+    """The fraction of the question's points ``answer`` earns (0 when unanswered)."""
     if answer is None:
-        return False
-    expected = question.answer or {}
-    if question.kind == QuestionKind.SINGLE:
-        return [answer] == list(expected.get("keys", []))
-    if question.kind == QuestionKind.MULTIPLE:
-        return set(answer) == set(expected.get("keys", []))
-    if question.kind == QuestionKind.NUMERIC:
-        target = Decimal(str(expected.get("value")))
-        tolerance = abs(Decimal(str(expected.get("tolerance") or 0)))
-        return abs(Decimal(answer) - target) <= tolerance
-    return normalise_text(answer) in _accepted(expected.get("accepted") or {}, language)
+        return Decimal(0)
+    return kinds.get(question.kind).credit(question, answer, language=language)
 
 
-def _accepted(accepted: Mapping[str, Iterable[str]], language: str) -> set[str]:
-    """Accepted texts of the learner's language first, then of the course's other languages."""
-    languages = [language, *(lang for lang in accepted if lang != language)]
-    return {normalise_text(text) for lang in languages for text in accepted.get(lang, [])}
+def is_correct(question: Question, answer: Any, *, language: str) -> bool:
+    """Whether ``answer`` (as ``read_answers`` gives it) earns every point."""
+    return credit(question, answer, language=language) == 1
 
 
 def score(
     questions: Sequence[Question], answers: Mapping[str, Any], *, pass_mark: Decimal, language: str
 ) -> QuizResult:
-    """Points for each question (all or nothing), the total and the verdict."""
+    """Points for each question (a kind may give part of them), the total and the verdict."""
     per_question: dict[str, dict[str, Any]] = {}
     total = maximum = Decimal(0)
     for question in questions:
         points = Decimal(str(question.points))
-        correct = is_correct(question, answers.get(question.key), language=language)
-        earned = points if correct else Decimal(0)
+        fraction = credit(question, answers.get(question.key), language=language)
+        # Rounded down to the cent the columns hold: a part never earns more than it is worth.
+        if fraction in (0, 1):
+            earned = points if fraction == 1 else Decimal(0)
+        else:
+            earned = (points * fraction).quantize(CENT, rounding=ROUND_DOWN)
         per_question[question.key] = {
             "points": str(earned),
             "max": str(points),
-            "correct": correct,
+            "correct": fraction == 1,
             "answered": question.key in answers,
         }
         total += earned

@@ -1,4 +1,5 @@
-"""Enrolment, progress on items, quiz attempts and course completion. Flushes; never commits."""
+"""Enrolment, progress on items and course completion (quiz attempts: ``quizzes``). Flushes;
+never commits."""
 
 from __future__ import annotations
 
@@ -7,17 +8,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms import events
 from lms.accounts.models import User
-from lms.courses.models import Course, Item, ItemKind, Module
+from lms.courses.models import Course, Item, ItemKind, Module, Tier
 from lms.courses.services import may_preview
 from lms.db import utcnow
-from lms.learning import scoring
-from lms.learning.models import Enrollment, ItemProgress, QuizAttempt
+from lms.learning.models import Enrollment, ItemProgress
 
 
 class CourseNotFound(Exception):
@@ -50,14 +50,6 @@ class NotEnrolled(Exception):
 
 class WrongItemKind(Exception):
     """The item is not of the kind this action is for."""
-
-
-class AttemptsExhausted(Exception):
-    """Every attempt the quiz allows has been used."""
-
-
-class StaleAttempt(Exception):
-    """The submitted form does not belong to the next attempt (tampered, or sent twice)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +93,13 @@ def visible_course(session: Session, *, slug: str, user: Any) -> Course:
 def active_items(course: Course) -> list[Item]:
     """The course's active items in the order learners meet them (module, then item)."""
     return [item for module in course.modules for item in module.items if item.active]
+
+
+def openly_readable(course: Course, item: Item) -> bool:
+    """Whether anyone may read ``item`` without an account or an enrolment: the lessons of a
+    published public-tier course. Prerequisites gate enrolment (progress, quizzes,
+    completion), not reading."""
+    return course.published and course.tier == Tier.PUBLIC and item.kind == ItemKind.LESSON
 
 
 def find_item(course: Course, *, key: str) -> Item:
@@ -372,103 +371,3 @@ def mark_lesson_done(session: Session, *, enrollment: Enrollment, item: Item) ->
     return record_item_result(
         session, enrollment=enrollment, item=item, score=None, max_score=None, passed=True
     )
-
-
-# Quizzes
-
-
-def attempts_of(session: Session, *, enrollment: Enrollment, item: Item) -> list[QuizAttempt]:
-    """The enrolment's attempts at a quiz, oldest first."""
-    return list(
-        session.scalars(
-            select(QuizAttempt)
-            .where(QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id)
-            .order_by(QuizAttempt.id)
-        )
-    )
-
-
-def attempt_count(session: Session, *, enrollment: Enrollment, item: Item) -> int:
-    """How many attempts the enrolment has made at a quiz."""
-    return (
-        session.scalar(
-            select(func.count(QuizAttempt.id)).where(
-                QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.item_id == item.id
-            )
-        )
-        or 0
-    )
-
-
-def attempts_left(session: Session, *, enrollment: Enrollment, item: Item) -> int | None:
-    """Attempts still allowed (None: no limit)."""
-    assert item.quiz is not None
-    limit = item.quiz.max_attempts
-    if limit is None:
-        return None
-    return max(limit - attempt_count(session, enrollment=enrollment, item=item), 0)
-
-
-def submit_quiz(
-    session: Session,
-    *,
-    enrollment: Enrollment,
-    item: Item,
-    form: dict[str, list[str]],
-    attempt_number: str | None,
-) -> QuizAttempt:
-    """Score one attempt on the server and record it; bad input raises before anything is stored."""
-    if item.kind != ItemKind.QUIZ or item.quiz is None:
-        raise WrongItemKind(item.key)
-    quiz = item.quiz
-    # Checked before anything else, so a bad form changes nothing at all.
-    answers = scoring.read_answers(quiz.questions, form)
-    # Two tabs sending at once must not both pass the count below (PostgreSQL row lock).
-    session.refresh(enrollment, with_for_update=True)
-    used = attempt_count(session, enrollment=enrollment, item=item)
-    if attempt_number != str(used + 1):
-        raise StaleAttempt(attempt_number)
-    if quiz.max_attempts is not None and used >= quiz.max_attempts:
-        raise AttemptsExhausted(item.key)
-    result = scoring.score(
-        quiz.questions, answers, pass_mark=quiz.pass_mark, language=enrollment.language
-    )
-    now = utcnow()
-    attempt = QuizAttempt(
-        enrollment_id=enrollment.id,
-        item_id=item.id,
-        answers=answers,
-        results=result.per_question,
-        score=result.score,
-        max_score=result.max_score,
-        passed=result.passed,
-        submitted_at=now,
-    )
-    session.add(attempt)
-    session.flush()
-    record_item_result(
-        session,
-        enrollment=enrollment,
-        item=item,
-        score=result.score,
-        max_score=result.max_score,
-        passed=result.passed,
-        at=now,
-    )
-    return attempt
-
-
-def my_attempt(session: Session, *, user: User, item: Item, attempt_id: int) -> QuizAttempt:
-    """Attempt ``attempt_id`` at ``item`` if it is ``user``'s own; else NotEnrolled."""
-    attempt = session.scalar(
-        select(QuizAttempt)
-        .join(Enrollment, QuizAttempt.enrollment_id == Enrollment.id)
-        .where(
-            QuizAttempt.id == attempt_id,
-            QuizAttempt.item_id == item.id,
-            Enrollment.user_id == user.id,
-        )
-    )
-    if attempt is None:
-        raise NotEnrolled(attempt_id)
-    return attempt

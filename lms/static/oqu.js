@@ -32,3 +32,26 @@
     });
   });
 })();
+// Ordering questions: a live summary of the order chosen so far, read out by screen readers.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-ordering]").forEach(function (box) {
+    var summary = box.querySelector("[data-ordering-summary]");
+    var selects = box.querySelectorAll("select[data-step]");
+    if (!summary) { return; }
+    function update() {
+      var placed = [];
+      selects.forEach(function (sel) {
+        var value = sel.value;
+        if (!value) { return; }
+        placed.push({ place: parseInt(value.split(":")[1], 10), text: sel.getAttribute("data-step") });
+      });
+      placed.sort(function (a, b) { return a.place - b.place; });
+      summary.textContent = placed.length
+        ? summary.getAttribute("data-label") + " " + placed.map(function (p) { return p.place + ". " + p.text; }).join("; ")
+        : "";
+    }
+    selects.forEach(function (sel) { sel.addEventListener("change", update); });
+    update();
+  });
+})();

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,14 +15,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from graders.errors import InvalidSource, SourceProblem
+from lms.courses.kinds import Content
+from lms.courses.kinds.base import fresh_key
 from lms.courses.models import (
     Assignment,
     AssignmentFile,
     Item,
     ItemKind,
     Question,
-    QuestionKind,
     Quiz,
+    Reveal,
 )
 from lms.courses.package.reader import ALLOWED_SUFFIXES
 from lms.studio.services import move_in_order
@@ -68,29 +69,39 @@ def save_lesson(session: Session, *, item: Item, bodies: dict[str, str]) -> None
 # -- quizzes ------------------------------------------------------------------------------
 
 
-def save_quiz_settings(
-    session: Session, *, quiz: Quiz, pass_mark: Decimal, max_attempts: int | None
-) -> None:
-    """A quiz's pass mark (fraction of the points) and attempt limit (None: unlimited)."""
-    quiz.pass_mark = pass_mark
-    quiz.max_attempts = max_attempts
+@dataclass
+class QuizSettings:
+    """A quiz's settings as the editor sends them; validated by the form already."""
+
+    pass_mark: Decimal
+    max_attempts: int | None  # None: unlimited
+    retry_hours: int = 24
+    reveal: Reveal = Reveal.ALWAYS
+    exercise: bool = False
+
+
+def save_quiz_settings(session: Session, *, quiz: Quiz, settings: QuizSettings) -> None:
+    """A quiz's pass mark (fraction of the points), attempts per round, hours between
+    rounds, when marks are shown, and whether it is a no-code exercise."""
+    quiz.pass_mark = settings.pass_mark
+    quiz.max_attempts = settings.max_attempts
+    quiz.retry_hours = settings.retry_hours
+    quiz.reveal = settings.reveal
+    quiz.exercise = settings.exercise
     session.flush()
 
 
 @dataclass
 class QuestionFields:
-    """A question as the editor sends it; validated by the form already."""
+    """A question as the editor sends it; validated by the form already. ``content`` is
+    what its kind read from the kind's own fields."""
 
     kind: str
     points: Decimal
     prompt: dict[str, str]
     explanation: dict[str, str]
-    # choice: [(id of the option it edits or None, text per language, correct)];
-    # numeric: value, tolerance; text: accepted.
-    options: list[tuple[str | None, dict[str, str], bool]]
-    value: float | None = None
-    tolerance: float | None = None
-    accepted: dict[str, list[str]] | None = None
+    content: Content
+    scenario: bool = False
 
 
 def _next_key(session: Session, quiz: Quiz) -> str:
@@ -102,7 +113,7 @@ def _next_key(session: Session, quiz: Quiz) -> str:
     answered = session.scalar(select(exists().where(QuizAttempt.item_id == quiz.item_id)))
     taken = {q.key for q in quiz.questions}
     if answered:
-        return _fresh_key("q", taken)
+        return fresh_key("q", taken)
     n = len(quiz.questions) + 1
     while f"q{n}" in taken:
         n += 1
@@ -112,64 +123,20 @@ def _next_key(session: Session, quiz: Quiz) -> str:
 def save_question(
     session: Session, *, quiz: Quiz, fields: QuestionFields, question: Question | None = None
 ) -> Question:
-    """Create (at the end) or change a question; its id, and its options' ids, stay as they
+    """Create (at the end) or change a question; its id, and its parts' ids, stay as they
     were."""
-    new = question is None
     if question is None:
         question = Question(key=_next_key(session, quiz), position=len(quiz.questions))
         quiz.questions.append(question)
-    question.kind = QuestionKind(fields.kind)
+    question.kind = fields.kind
     question.points = fields.points
+    question.scenario = fields.scenario
     question.prompt = {k: v for k, v in fields.prompt.items() if v.strip()}
     question.explanation = {k: v for k, v in fields.explanation.items() if v.strip()}
-    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        keys = _option_keys(
-            question.options or [], [key for key, _text, _correct in fields.options], new=new
-        )
-        question.options = [
-            {"key": key, "text": text}
-            for key, (_id, text, _correct) in zip(keys, fields.options, strict=True)
-        ]
-        question.answer = {
-            "keys": [
-                key
-                for key, (_id, _text, correct) in zip(keys, fields.options, strict=True)
-                if correct
-            ]
-        }
-    elif question.kind == QuestionKind.NUMERIC:
-        question.options = []
-        question.answer = {"value": fields.value, "tolerance": fields.tolerance or 0}
-    else:
-        question.options = []
-        question.answer = {"accepted": fields.accepted or {}}
+    question.options = list(fields.content.options)
+    question.answer = dict(fields.content.answer)
     session.flush()
     return question
-
-
-def _option_keys(
-    existing: list[dict[str, Any]], carried: list[str | None], *, new: bool
-) -> list[str]:
-    """Keys for the options the form sends, each carrying its own id or None: an existing
-    option keeps its id (attempts record it), any other gets a fresh one."""
-    known = {str(o["key"]) for o in existing}
-    keys: list[str] = []
-    for n, key in enumerate(carried, start=1):
-        if key in known and key not in keys:
-            keys.append(key)
-        elif new:
-            keys.append(f"o{n}")
-        else:
-            keys.append(_fresh_key("o", known | set(keys)))
-    return keys
-
-
-def _fresh_key(prefix: str, taken: set[str]) -> str:
-    """A question or option id never given before. Random, because a quiz keeps no record of
-    the ids it lost, yet learners' attempts may still hold them."""
-    while (key := f"{prefix}-{secrets.token_hex(4)}") in taken:
-        pass
-    return key
 
 
 def move_question(session: Session, *, question: Question, step: int) -> None:

@@ -9,12 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
-    FieldList,
-    Form,
-    FormField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -33,11 +28,17 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from lms.courses import kinds
+from lms.courses.kinds import QuestionKind
+from lms.courses.kinds.editing import require_first, texts
+from lms.courses.models import Reveal
 from lms.i18n import LANGUAGE_NAMES, LANGUAGES
+from lms.numbers import AMBIGUOUS, NumberField
 from lms.reference import sectors
 
+__all__ = ["require_first", "texts"]
+
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-OPTION_ROWS = 6
 
 
 def key_field(label: Any) -> StringField:
@@ -58,29 +59,6 @@ def key_field(label: Any) -> StringField:
 
 def language_choices() -> list[SelectChoice]:
     return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
-
-
-def texts(form: Any, prefix: str, languages: list[str]) -> dict[str, str]:
-    """The form's ``<prefix>_<lang>`` fields as texts per language (blank ones left out)."""
-    found = {}
-    for lang in languages:
-        value = (getattr(form, f"{prefix}_{lang}").data or "").strip()
-        if value:
-            found[lang] = value
-    return found
-
-
-def require_first(form: Any, prefix: str, languages: list[str]) -> bool:
-    """Flag the first language's field when it is blank; True when it is filled."""
-    first = languages[0]
-    field = getattr(form, f"{prefix}_{first}")
-    if not (field.data or "").strip():
-        field.errors = [
-            *field.errors,
-            _l("Required in the course's first language (%(lang)s).", lang=LANGUAGE_NAMES[first]),
-        ]
-        return False
-    return True
 
 
 class ActionForm(FlaskForm):
@@ -187,14 +165,16 @@ class LessonForm(FlaskForm):
     body_en = TextAreaField(_l("Lesson in English (Markdown)"))
 
 
-def fraction_field(label: Any) -> DecimalField:
-    return DecimalField(
+def fraction_field(label: Any) -> NumberField:
+    return NumberField(
         label,
         places=3,
         validators=[
             InputRequired(_l("Enter a number between 0 and 1.")),
             NumberRange(min=0.001, max=1, message=_l("Enter a number above 0 and at most 1.")),
         ],
+        invalid_message=_l("Enter a number between 0 and 1."),
+        ambiguous_message=AMBIGUOUS,
     )
 
 
@@ -216,31 +196,36 @@ def _three_places(form: Any, field: Any) -> None:
 class QuizSettingsForm(FlaskForm):
     pass_mark = fraction_field(_l("Pass mark (fraction of the points, e.g. 0.7)"))
     max_attempts = attempts_field()
+    retry_hours = IntegerField(
+        _l("Hours before a new round of attempts opens, once a round is used up"),
+        default=24,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=8760, message=_l("Enter a whole number of hours from 1.")),
+        ],
+    )
+    reveal = SelectField(
+        _l("Show marks, explanations and right answers"),
+        default=str(Reveal.ALWAYS),
+        choices=[
+            SelectChoice(str(Reveal.ALWAYS), _l("After every attempt")),
+            SelectChoice(
+                str(Reveal.AFTER_PASS_OR_LAST_ATTEMPT),
+                _l("Only after a pass or the last attempt of a round"),
+            ),
+        ],
+    )
+    exercise = BooleanField(_l("A hands-on exercise that needs no code"))
 
     def validate_pass_mark(self, field: Any) -> None:
         _three_places(self, field)
 
 
-class OptionForm(Form):
-    # The option's id, carried through the form so that an edit never renames an option.
-    key = HiddenField()
-    text_kk = StringField(_l("Option in Kazakh"))
-    text_ru = StringField(_l("Option in Russian"))
-    text_en = StringField(_l("Option in English"))
-    correct = BooleanField(_l("Correct answer"))
-
-
 class QuestionForm(FlaskForm):
-    kind = SelectField(
-        _l("Kind of question"),
-        choices=[
-            SelectChoice("single", _l("Single choice")),
-            SelectChoice("multiple", _l("Multiple choice")),
-            SelectChoice("numeric", _l("Number")),
-            SelectChoice("text", _l("Short text")),
-        ],
-    )
-    points = DecimalField(
+    """The fields every question has; ``question_form`` adds its kind's editor fields."""
+
+    kind = SelectField(_l("Kind of question"), choices=[])
+    points = NumberField(
         _l("Points"),
         default=1,
         places=2,
@@ -248,6 +233,11 @@ class QuestionForm(FlaskForm):
             InputRequired(_l("Enter the points.")),
             NumberRange(min=0.01, max=9999, message=_l("Enter points from 0.01 to 9999.")),
         ],
+        invalid_message=_l("Enter points from 0.01 to 9999."),
+        ambiguous_message=AMBIGUOUS,
+    )
+    scenario = BooleanField(
+        _l("A scenario: the learner judges a situation rather than recalls a term")
     )
     prompt_kk = TextAreaField(_l("Question in Kazakh"))
     prompt_ru = TextAreaField(_l("Question in Russian"))
@@ -255,75 +245,29 @@ class QuestionForm(FlaskForm):
     explanation_kk = TextAreaField(_l("Explanation in Kazakh"))
     explanation_ru = TextAreaField(_l("Explanation in Russian"))
     explanation_en = TextAreaField(_l("Explanation in English"))
-    options = FieldList(FormField(OptionForm), min_entries=OPTION_ROWS, max_entries=OPTION_ROWS)
-    value = StringField(_l("Correct number"))
-    tolerance = StringField(_l("Tolerance (absolute, 0 or more)"), default="0")
-    accepted_kk = TextAreaField(_l("Accepted answers in Kazakh (one a line)"))
-    accepted_ru = TextAreaField(_l("Accepted answers in Russian (one a line)"))
-    accepted_en = TextAreaField(_l("Accepted answers in English (one a line)"))
+
+    kind_of: QuestionKind
 
     def check(self, languages: list[str]) -> bool:
-        """The rules of each kind of question, for a course in ``languages``."""
+        """The common rules and those of the question's kind, for a course in ``languages``."""
         ok = self.validate()
         ok = require_first(self, "prompt", languages) and ok
-        kind = self.kind.data
-        if kind in ("single", "multiple"):
-            filled = [row for row in self.options if texts(row.form, "text", languages)]
-            correct = [row for row in filled if row.form.correct.data]
-            if len(filled) < 2:
-                self.options.errors = [_l("Give at least two options.")]
-                ok = False
-            for row in filled:
-                if not require_first(row.form, "text", languages):
-                    self.options.errors = [
-                        _l("Every option needs a text in the course's first language.")
-                    ]
-                    ok = False
-            if kind == "single" and len(correct) != 1:
-                self.options.errors = [
-                    *self.options.errors,
-                    _l("A single-choice question needs exactly one correct option."),
-                ]
-                ok = False
-            if kind == "multiple" and not correct:
-                self.options.errors = [
-                    *self.options.errors,
-                    _l("A multiple-choice question needs at least one correct option."),
-                ]
-                ok = False
-        elif kind == "numeric":
-            if self.number(self.value.data) is None:
-                self.value.errors = [_l("Enter a number, like 3.5.")]
-                ok = False
-            tolerance = self.number(self.tolerance.data or "0")
-            if tolerance is None or tolerance < 0:
-                self.tolerance.errors = [_l("Enter a number that is 0 or more.")]
-                ok = False
-        elif kind == "text" and not self.accepted(languages).get(languages[0]):
-            field = getattr(self, f"accepted_{languages[0]}")
-            field.errors = [_l("Give at least one accepted answer in the course's first language.")]
-            ok = False
-        return ok
+        return self.kind_of.check_editor(self, languages) and ok
 
-    @staticmethod
-    def number(text: str | None) -> float | None:
-        try:
-            value = float((text or "").strip().replace(",", "."))
-        except ValueError:
-            return None
-        return value if value == value and abs(value) != float("inf") else None
 
-    def accepted(self, languages: list[str]) -> dict[str, list[str]]:
-        found = {}
-        for lang in languages:
-            lines = [
-                line.strip()
-                for line in (getattr(self, f"accepted_{lang}").data or "").splitlines()
-                if line.strip()
-            ]
-            if lines:
-                found[lang] = lines
-        return found
+def question_form(kind: QuestionKind, **kwargs: Any) -> QuestionForm:
+    """The editor of a question of ``kind``: the common fields and the kind's own."""
+    cls = _form_classes.get(kind.name)
+    if cls is None:
+        cls = _form_classes[kind.name] = type(
+            f"{kind.name.title()}QuestionForm", (QuestionForm, kind.editor), {"kind_of": kind}
+        )
+    form = cls(**kwargs)
+    form.kind.choices = [SelectChoice(k.name, k.label) for k in kinds.all_kinds()]
+    return form
+
+
+_form_classes: dict[str, type[QuestionForm]] = {}
 
 
 class NotebookForm(FlaskForm):
@@ -349,9 +293,11 @@ class DataFileForm(FlaskForm):
 
 
 class GradeForm(FlaskForm):
-    score = DecimalField(
+    score = NumberField(
         _l("Score"),
         places=2,
+        invalid_message=_l("Enter a score."),
+        ambiguous_message=AMBIGUOUS,
         validators=[
             InputRequired(_l("Enter a score.")),
             NumberRange(min=0, message=_l("The score cannot be below 0.")),

@@ -18,7 +18,6 @@ from lms.courses.models import (
     ItemKind,
     Module,
     Question,
-    QuestionKind,
     Quiz,
 )
 from lms.learning.models import Enrollment, ItemProgress
@@ -39,7 +38,8 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     assert result.stderr == ""
 
     course = _course(session)
-    assert course.published is True and course.tier == "public"
+    # The authors' example is never shown to learners, yet imports and exports like any.
+    assert course.published is False and course.tier == "public"
     assert course.languages == ["kk", "ru", "en"]
     assert course.title["kk"].startswith("Үлгі пакет")
     assert course.owner_id is None  # no --owner: the course belongs to admins
@@ -58,11 +58,18 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     assert quiz.pass_mark == Decimal("0.7") and quiz.max_attempts == 3
     kinds = {q.key: q for q in quiz.questions}
     assert [q.kind for q in quiz.questions] == [
-        QuestionKind.SINGLE,
-        QuestionKind.MULTIPLE,
-        QuestionKind.NUMERIC,
-        QuestionKind.TEXT,
+        "single",
+        "multiple",
+        "numeric",
+        "text",
+        "ordering",
+        "matching",
     ]
+    assert (quiz.retry_hours, quiz.reveal, quiz.exercise) == (
+        12,
+        "after-pass-or-last-attempt",
+        False,
+    )
     assert kinds["q-learns-from"].answer == {"keys": ["examples"]}
     assert kinds["q-learns-from"].options[0]["key"] == "examples"
     assert kinds["q-true-about-ai"].answer == {"keys": ["patterns", "mistakes"]}
@@ -70,6 +77,14 @@ def test_example_package_imports_every_part(cli, session, example: Path) -> None
     assert kinds["q-mean"].answer == {"value": 7.5, "tolerance": 0.05}
     assert kinds["q-ml-name"].answer["accepted"]["kk"] == ["машиналық оқыту"]
     assert kinds["q-learns-from"].explanation["en"].startswith("The system")
+    assert kinds["q-ml-name"].answer["kazakh_plain"] is True
+    steps = kinds["q-project-steps"]
+    assert steps.scenario is True and steps.points == 2
+    assert steps.answer == {"order": ["collect", "split", "train", "evaluate"]}
+    assert steps.options[0]["text"]["en"] == "Collect data on past appointments"
+    pairs = kinds["q-term-pairs"]
+    assert pairs.answer == {"pairs": ["label", "feature", "model"]}
+    assert pairs.options[0]["left"]["kk"] == "Белгі"
 
     assignment = items["first-notebook"].assignment
     assert assignment.notebook_name == "first-notebook"

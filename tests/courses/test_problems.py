@@ -159,6 +159,36 @@ def checkpoints_folder(pkg: Path) -> str:
     return "notebooks/first-notebook/.ipynb_checkpoints/: hidden folders are not allowed"
 
 
+def steps_on_a_text_question(pkg: Path) -> str:
+    edit(pkg / QUIZ, "kazakh_plain = true", "kazakh_plain = true\nitems = []")
+    line = line_number(pkg / QUIZ, "items = []")
+    return f"{QUIZ}:{line}: key 'items' is not allowed for kind 'text'"
+
+
+def ordering_without_steps(pkg: Path) -> str:
+    edit(pkg / QUIZ, 'kind = "ordering"', 'kind = "ordering"\nanswer = 1')
+    line = line_number(pkg / QUIZ, "answer = 1")
+    return f"{QUIZ}:{line}: key 'answer' is not allowed for kind 'ordering'"
+
+
+def repeated_step(pkg: Path) -> str:
+    edit(pkg / QUIZ, 'id = "split"', 'id = "collect"')
+    line = line_number(pkg / QUIZ, 'id = "collect"', 2)
+    return f"{QUIZ}:{line}: item id 'collect' is used twice"
+
+
+def pair_without_first_language(pkg: Path) -> str:
+    edit(pkg / QUIZ, 'kk = "Мысалдардан табылған ереже"\n', "")
+    line = line_number(pkg / QUIZ, "[questions.pairs.right]", 3)
+    return f"{QUIZ}:{line}: no 'kk' text (the course's first language)"
+
+
+def bad_reveal(pkg: Path) -> str:
+    edit(pkg / QUIZ, 'reveal = "after-pass-or-last-attempt"', 'reveal = "never"')
+    line = line_number(pkg / QUIZ, "reveal =")
+    return f"{QUIZ}:{line}: 'never' is not one of ['always', 'after-pass-or-last-attempt']"
+
+
 def not_utf8(pkg: Path) -> str:
     (pkg / "lessons/what-is-ai.en.md").write_bytes(
         "# Қазақ\n".encode("cp1251", "replace") + b"\xff\n"
@@ -192,6 +222,11 @@ BREAKAGES: list[Callable[[Path], str]] = [
     symlinked_folder,
     checkpoints_folder,
     not_utf8,
+    steps_on_a_text_question,
+    ordering_without_steps,
+    repeated_step,
+    pair_without_first_language,
+    bad_reveal,
 ]
 
 

@@ -27,6 +27,18 @@ def quiz_answers(item_key: str, *, right: bool) -> dict[str, Any]:
             answers[name] = keys if q["kind"] == "multiple" else keys[:1]
         elif q["kind"] == "numeric":
             answers[name] = str(q["answer"] if right else q["answer"] + 1000)
+        elif q["kind"] == "ordering":
+            # The page names steps by tokens: pick each step's place by its label.
+            texts = [step["text"]["kk"] for step in q["items"]]
+            answers[name] = ("ordering", texts if right else texts[::-1])
+        elif q["kind"] == "matching":
+            rights = [pair["right"]["kk"] for pair in q["pairs"]]
+            pairs = zip(
+                [p["left"]["kk"] for p in q["pairs"]],
+                rights if right else rights[1:] + rights[:1],
+                strict=True,
+            )
+            answers[name] = ("matching", list(pairs))
         else:
             answers[name] = q["accepted"]["kk"][0] if right else "білмеймін"
     return answers
@@ -34,7 +46,19 @@ def quiz_answers(item_key: str, *, right: bool) -> dict[str, Any]:
 
 def answer_quiz(page: Any, answers: dict[str, Any]) -> None:
     for name, value in answers.items():
-        if isinstance(value, list):
+        if isinstance(value, tuple) and value[0] == "ordering":
+            for place, text in enumerate(value[1], start=1):
+                select_id = page.locator("form.quiz label", has_text=text).first.get_attribute(
+                    "for"
+                )
+                page.select_option(f"#{select_id}", label=str(place))
+        elif isinstance(value, tuple):
+            for left, right in value[1]:
+                select_id = page.locator("form.quiz label", has_text=left).first.get_attribute(
+                    "for"
+                )
+                page.select_option(f"#{select_id}", label=right)
+        elif isinstance(value, list):
             for key in value:
                 page.check(f'form.quiz input[name="{name}"][value="{key}"]')
         else:

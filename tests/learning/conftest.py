@@ -137,6 +137,8 @@ def add_item(session: Session, course: Course, spec: dict[str, Any]) -> Item:
             item_id=item.id,
             pass_mark=Decimal(spec.get("pass_mark", "0.5")),
             max_attempts=spec.get("max_attempts"),
+            retry_hours=spec.get("retry_hours", 24),
+            reveal=spec.get("reveal", "always"),
         )
         session.add(quiz)
         session.flush()

@@ -96,19 +96,33 @@ def test_mark_as_done_records_progress_and_moves_on(
     assert f'rel="prev" href="/courses/{course.slug}/items/intro"' in page
 
 
-def test_items_need_an_enrolment(client, login, course, learner) -> None:
+def test_quizzes_need_an_enrolment(client, login, course, learner) -> None:
     login(learner)
-    response = client.get(f"/courses/{course.slug}/items/intro")
+    response = client.get(f"/courses/{course.slug}/items/check")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/courses/{course.slug}")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Enrol in this course to open its lessons and quizzes." in html
+    # Reading a public lesson records nothing: marking it done needs the enrolment.
     assert client.post(f"/courses/{course.slug}/items/intro/done").status_code == 303
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client, course) -> None:
+def test_specialist_lessons_need_an_enrolment(client, login, session, course, learner) -> None:
+    course.tier = "specialist"
+    session.flush()
     response = client.get(f"/courses/{course.slug}/items/intro")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(learner)
+    response = client.get(f"/courses/{course.slug}/items/intro")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/courses/{course.slug}")
+
+
+def test_anonymous_visitors_are_sent_to_log_in_for_quizzes(client, course) -> None:
+    response = client.get(f"/courses/{course.slug}/items/check")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    attempt = client.post(f"/courses/{course.slug}/items/check/attempts", data={"attempt": "1"})
+    assert attempt.status_code == 302 and "/login" in attempt.headers["Location"]
 
 
 def test_unknown_and_removed_items_are_404(

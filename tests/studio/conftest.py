@@ -63,10 +63,12 @@ def make_studio_course(session: Session) -> Callable[..., Course]:
 
 @pytest.fixture
 def example_course(session: Session, instructor: User) -> Course:
-    """The example package of courses/, owned by ``instructor``."""
+    """The example package of courses/, owned by ``instructor`` and published (the shipped
+    package is an authors' draft; these tests need a course learners see)."""
     package, problems = courses.load_package(EXAMPLE)
     assert package is not None, problems
     course = courses.import_package(session, package=package, owner=instructor)
+    course.published = True
     session.flush()
     session.refresh(course)
     return course

@@ -1,4 +1,4 @@
-"""The quiz editor: settings, all four kinds of question and their rules."""
+"""The quiz editor: settings, every kind of question and their rules."""
 
 from __future__ import annotations
 
@@ -44,10 +44,30 @@ def test_settings(client, session, quiz_url):
     assert client.post(quiz_url, data={"pass_mark": "0.75", "max_attempts": "3"}).status_code == 303
     quiz = the_quiz(session)
     assert (quiz.pass_mark, quiz.max_attempts) == (Decimal("0.75"), 3)
+    assert (quiz.retry_hours, quiz.reveal, quiz.exercise) == (24, "always", False)
+    # One number rule in the studio as on the learner's page: a decimal comma is a comma.
+    settings = {
+        "pass_mark": "0,6",
+        "max_attempts": "3",
+        "retry_hours": "12",
+        "reveal": "after-pass-or-last-attempt",
+        "exercise": "y",
+    }
+    assert client.post(quiz_url, data=settings).status_code == 303
+    session.refresh(quiz)
+    assert (quiz.pass_mark, quiz.retry_hours, quiz.reveal, quiz.exercise) == (
+        Decimal("0.6"),
+        12,
+        "after-pass-or-last-attempt",
+        True,
+    )
     for bad, message in [
         ({"pass_mark": "0"}, "above 0 and at most 1"),
         ({"pass_mark": "1.5"}, "above 0 and at most 1"),
-        ({"pass_mark": "abc"}, "Not a valid decimal value"),
+        ({"pass_mark": "abc"}, "Enter a number between 0 and 1"),
+        ({"pass_mark": "0,5555"}, "at most 3 decimal places"),
+        ({"pass_mark": "1,000"}, "could be five thousand or five"),
+        ({"pass_mark": "0.5", "retry_hours": "0"}, "whole number of hours from 1"),
         ({"pass_mark": "0.5555"}, "at most 3 decimal places"),
         ({"pass_mark": "0.5", "max_attempts": "0"}, "whole number from 1"),
     ]:
@@ -309,3 +329,105 @@ def test_a_question_added_after_answers_never_takes_a_deleted_questions_id(
     page = client.get(attempt_url).get_data(as_text=True)
     block = page[page.index("Brand new") :].split("</li>", 1)[0]
     assert "no answer" in block and "<span>No</span>" not in block
+
+
+def rows(prefix: str, *texts: tuple[str, ...], fields: tuple[str, ...] = ("text",)) -> dict:
+    data = {}
+    for n, values in enumerate(texts):
+        for name, value in zip(fields, values, strict=True):
+            data[f"{prefix}-{n}-{name}_en"] = value
+    return data
+
+
+def test_ordering_and_matching_in_the_editor_and_back_from_a_package(
+    client, session, quiz_url, instructor
+) -> None:
+    from tests.studio.test_packages import download, make_zip, upload
+
+    new = f"{quiz_url}/questions/new"
+    editor = client.get(f"{new}?kind=ordering").get_data(as_text=True)
+    assert "Steps, in the right order" in editor and "Put in order" in editor
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "ordering",
+                "points": "2",
+                "scenario": "y",
+                "prompt_en": "Order the steps.",
+                **rows("steps", ("Collect",), ("Split",), ("Train",)),
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            new,
+            data={
+                "kind": "matching",
+                "points": "1,5",
+                "prompt_en": "Match.",
+                **rows(
+                    "pairs", ("Label", "Answer"), ("Feature", "Input"), fields=("left", "right")
+                ),
+            },
+        ).status_code
+        == 303
+    )
+    ordering, matching = the_quiz(session).questions
+    assert ordering.answer == {"order": ["s1", "s2", "s3"]} and ordering.scenario
+    assert [s["text"]["en"] for s in ordering.options] == ["Collect", "Split", "Train"]
+    assert matching.points == Decimal("1.5") and matching.answer == {"pairs": ["p1", "p2"]}
+    # One row is not a question; a pair needs both sides.
+    for kind, data, message in [
+        ("ordering", rows("steps", ("Only",)), "Give at least two steps."),
+        (
+            "matching",
+            rows("pairs", ("A", "a"), ("B", ""), fields=("left", "right")),
+            "Every pair needs both its texts",
+        ),
+    ]:
+        response = client.post(new, data={"kind": kind, "points": "1", "prompt_en": "?", **data})
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+    # Editing keeps the ids: a step renamed and moved keeps its own id.
+    edit_page = client.get(f"{quiz_url}/questions/{ordering.key}").get_data(as_text=True)
+    assert 'value="Collect"' in edit_page
+    assert (
+        client.post(
+            f"{quiz_url}/questions/{ordering.key}",
+            data={
+                "kind": "ordering",
+                "points": "2",
+                "prompt_en": "Order the steps.",
+                "scenario": "y",
+                "steps-0-key": "s2",
+                "steps-1-key": "s1",
+                "steps-2-key": "s3",
+                **rows("steps", ("Split the data",), ("Collect",), ("Train",)),
+            },
+        ).status_code
+        == 303
+    )
+    assert the_quiz(session).questions[0].answer == {"order": ["s2", "s1", "s3"]}
+    # Out to a package and back, byte for byte.
+    slug = quiz_url.split("/")[3]
+    files = download(client, slug)
+    quiz_file = files[f"{slug}/quizzes/check.toml"].decode("utf-8")
+    assert 'kind = "ordering"' in quiz_file and "[[questions.items]]" in quiz_file
+    assert "[[questions.pairs]]" in quiz_file and "[questions.pairs.right]" in quiz_file
+    assert "scenario = true" in quiz_file and "points = 1.5" in quiz_file
+    client.post(f"{quiz_url}/questions/{matching.key}/delete")
+    assert upload(client, make_zip(files)).status_code == 303
+    assert download(client, slug) == files
+
+
+def test_the_studio_reads_numbers_by_the_learners_rule(client, session, quiz_url) -> None:
+    new = f"{quiz_url}/questions/new"
+    base = {"kind": "numeric", "points": "1", "prompt_en": "How many?"}
+    refused = client.post(new, data={**base, "value": "5,000"})
+    assert refused.status_code == 400
+    assert "could be five thousand or five" in refused.get_data(as_text=True)
+    assert the_quiz(session).questions == []
+    for typed, value in [("5 000", 5000.0), ("5,000,000", 5000000.0), ("0,75", 0.75)]:
+        assert client.post(new, data={**base, "value": typed}).status_code == 303
+        assert the_quiz(session).questions[-1].answer["value"] == value

@@ -34,6 +34,7 @@ class LoadedQuestion:
     options: list[dict[str, Any]]
     answer: dict[str, Any]
     explanation: dict[str, str]
+    scenario: bool = False
 
 
 @dataclass
@@ -41,6 +42,9 @@ class LoadedQuiz:
     pass_mark: Decimal
     max_attempts: int | None
     questions: list[LoadedQuestion]
+    retry_hours: int = 24
+    reveal: str = "always"
+    exercise: bool = False
 
 
 @dataclass

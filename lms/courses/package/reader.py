@@ -6,11 +6,13 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lms.courses import kinds
 from lms.courses.package import notebooks
 from lms.courses.package.loaded import (
     LoadedItem,
@@ -158,6 +160,14 @@ class _Reader:
             known = error.schema.get("properties", {})
             for extra in sorted(k for k in error.instance if k not in known):
                 self.at(rel, lines, (*path, extra), f"unknown key {extra!r}")
+            return
+        if error.validator == "unevaluatedProperties" and isinstance(error.instance, dict):
+            allowed = _evaluated_keys(error.schema, error.instance)
+            for extra in sorted(k for k in error.instance if k not in allowed):
+                kind = error.instance.get("kind")
+                self.at(
+                    rel, lines, (*path, extra), f"key {extra!r} is not allowed for kind {kind!r}"
+                )
             return
         if error.validator is None and path:
             message = f"key {path[-1]!r} is not allowed for this kind"
@@ -324,6 +334,9 @@ class _Reader:
             pass_mark=pass_mark or Decimal(1),
             max_attempts=data.get("max_attempts"),
             questions=questions,
+            retry_hours=data.get("retry_hours", 24),
+            reveal=data.get("reveal", "always"),
+            exercise=data.get("exercise", False),
         )
 
     def _question(
@@ -335,50 +348,18 @@ class _Reader:
         first: str,
         points: Decimal,
     ) -> LoadedQuestion:
-        kind = question["kind"]
-        options: list[dict[str, Any]] = []
-        answer: dict[str, Any]
-        if kind in ("single", "multiple"):
-            option_ids: set[str] = set()
-            correct = []
-            for o, option in enumerate(question["options"]):
-                opath: KeyPath = (*qpath, "options", o)
-                if option["id"] in option_ids:
-                    self.at(rel, lines, (*opath, "id"), f"option id {option['id']!r} is used twice")
-                option_ids.add(option["id"])
-                self.need_first_language(rel, lines, (*opath, "text"), option["text"], first)
-                options.append({"key": option["id"], "text": option["text"]})
-                if option.get("correct", False):
-                    correct.append(option["id"])
-            if kind == "single" and len(correct) != 1:
-                self.at(
-                    rel,
-                    lines,
-                    (*qpath, "options"),
-                    f"a single-choice question needs exactly one correct option, not "
-                    f"{len(correct)}",
-                )
-            if kind == "multiple" and not correct:
-                self.at(
-                    rel,
-                    lines,
-                    (*qpath, "options"),
-                    "a multiple-choice question needs at least one correct option",
-                )
-            answer = {"keys": correct}
-        elif kind == "numeric":
-            answer = {"value": question["answer"], "tolerance": question.get("tolerance", 0)}
-        else:
-            self.need_first_language(rel, lines, (*qpath, "accepted"), question["accepted"], first)
-            answer = {"accepted": question["accepted"]}
+        content = kinds.get(question["kind"]).read_package(
+            _QuestionReader(self, rel, lines, first), qpath, question
+        )
         return LoadedQuestion(
             key=question["id"],
-            kind=kind,
+            kind=question["kind"],
             points=points,
             prompt=question["prompt"],
-            options=options,
-            answer=answer,
+            options=content.options,
+            answer=content.answer,
             explanation=question.get("explanation", {}),
+            scenario=question.get("scenario", False),
         )
 
     def _leftovers(self, package: LoadedPackage) -> None:
@@ -402,6 +383,30 @@ class _Reader:
                 )
             else:
                 package.files[rel] = self.files[rel].read_bytes()
+
+
+def _evaluated_keys(schema: Mapping[str, Any], instance: Mapping[str, Any]) -> set[str]:
+    """The keys a question's schema allows for its kind: the common ones and its block's."""
+    allowed = set(schema.get("properties", {}))
+    kind = instance.get("kind")
+    for block in schema.get("allOf", []):
+        condition = block.get("if", {}).get("properties", {}).get("kind", {})
+        if kind == condition.get("const") or kind in condition.get("enum", []):
+            allowed |= set(block.get("then", {}).get("properties", {}))
+    return allowed
+
+
+class _QuestionReader:
+    """What a question kind sees of the reader: problems located in its quiz file."""
+
+    def __init__(self, reader: _Reader, rel: str, lines: dict[KeyPath, int], first: str) -> None:
+        self.reader, self.rel, self.lines, self.first = reader, rel, lines, first
+
+    def at(self, path: KeyPath, message: str) -> None:
+        self.reader.at(self.rel, self.lines, path, message)
+
+    def need_first_language(self, path: KeyPath, texts: Mapping[str, Any]) -> None:
+        self.reader.need_first_language(self.rel, self.lines, path, dict(texts), self.first)
 
 
 def read_package(root: Path, *, label: str = "") -> tuple[LoadedPackage | None, list[Problem]]:

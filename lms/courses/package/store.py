@@ -19,8 +19,8 @@ from lms.courses.models import (
     Lesson,
     Module,
     Question,
-    QuestionKind,
     Quiz,
+    Reveal,
     Tier,
 )
 from lms.courses.package.loaded import LoadedAssignment, LoadedItem, LoadedPackage, LoadedQuiz
@@ -137,17 +137,21 @@ def _store_quiz(item: Item, loaded: LoadedQuiz) -> None:
         quiz = item.quiz = Quiz(pass_mark=loaded.pass_mark)
     quiz.pass_mark = loaded.pass_mark
     quiz.max_attempts = loaded.max_attempts
+    quiz.retry_hours = loaded.retry_hours
+    quiz.reveal = Reveal(loaded.reveal)
+    quiz.exercise = loaded.exercise
     existing = {q.key: q for q in quiz.questions}
     questions = []
     for position, spec in enumerate(loaded.questions):
         question = existing.get(spec.key) or Question(key=spec.key)
         question.position = position
-        question.kind = QuestionKind(spec.kind)
+        question.kind = spec.kind
         question.prompt = dict(spec.prompt)
         question.options = list(spec.options)
         question.answer = dict(spec.answer)
         question.points = spec.points
         question.explanation = dict(spec.explanation)
+        question.scenario = spec.scenario
         questions.append(question)
     # Attempts keep their answers by question key, so a dropped question can go.
     quiz.questions = questions

@@ -11,15 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind, Quiz
+from lms.courses import kinds
+from lms.courses.kinds.base import texts_in_order
+from lms.courses.models import Course, Item, ItemKind, Question, Quiz, Reveal
 from lms.courses.package.notebooks import canonical_notebook
-from lms.courses.package.reader import LANGUAGES
 from lms.courses.package.tomltext import canonical_toml
 
 
 def _texts(texts: dict[str, Any] | None) -> dict[str, Any]:
-    texts = texts or {}
-    return {lang: texts[lang] for lang in LANGUAGES if lang in texts}
+    return texts_in_order(texts)
 
 
 def _number(value: Decimal) -> int | float:
@@ -63,37 +63,34 @@ def course_document(course: Course) -> dict[str, Any]:
 
 
 def _question(question: Question) -> dict[str, Any]:
+    # Keys at their default are left out (scenario), so older packages stay as they were.
     entry: dict[str, Any] = {
         "id": question.key,
         "kind": str(question.kind),
         "points": _number(question.points),
     }
-    if question.kind == QuestionKind.NUMERIC:
-        entry["answer"] = question.answer["value"]
-        entry["tolerance"] = question.answer.get("tolerance", 0)
+    if question.scenario:
+        entry["scenario"] = True
     entry["prompt"] = _texts(question.prompt)
     if question.explanation:
         entry["explanation"] = _texts(question.explanation)
-    if question.kind == QuestionKind.TEXT:
-        entry["accepted"] = _texts(question.answer["accepted"])
-    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-        correct = set(question.answer.get("keys", []))
-        entry["options"] = [
-            {
-                "id": option["key"],
-                "correct": option["key"] in correct,
-                "text": _texts(option["text"]),
-            }
-            for option in question.options
-        ]
+    # The kind's own keys; its plain values are written before the tables anyway.
+    entry.update(kinds.get(question.kind).write_package(question))
     return entry
 
 
 def quiz_document(quiz: Quiz) -> dict[str, Any]:
-    """``quizzes/<id>.toml`` as a dict in canonical key order."""
+    """``quizzes/<id>.toml`` as a dict in canonical key order; settings at their default
+    are left out."""
     document: dict[str, Any] = {"pass_mark": _fraction(quiz.pass_mark)}
     if quiz.max_attempts is not None:
         document["max_attempts"] = quiz.max_attempts
+    if quiz.retry_hours != 24:
+        document["retry_hours"] = quiz.retry_hours
+    if quiz.reveal != Reveal.ALWAYS:
+        document["reveal"] = str(quiz.reveal)
+    if quiz.exercise:
+        document["exercise"] = True
     document["questions"] = [_question(q) for q in quiz.questions]
     return document
 

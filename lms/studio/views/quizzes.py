@@ -1,19 +1,21 @@
-"""The quiz editor: pass mark, attempt limit, and the questions of all four kinds."""
+"""The quiz editor: its settings, and its questions, each edited by its kind's own part of
+the form (``lms.courses.kinds``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lms.courses.models import Course, Item, ItemKind, Question, QuestionKind
+from lms.courses import kinds
+from lms.courses.kinds.editing import fill_texts
+from lms.courses.models import Course, Item, ItemKind, Question, Reveal
 from lms.db import db
 from lms.i18n import LANGUAGES
 from lms.security import roles_required
 from lms.studio import content
-from lms.studio.forms import ActionForm, QuestionForm, QuizSettingsForm, texts
+from lms.studio.forms import ActionForm, QuestionForm, QuizSettingsForm, question_form, texts
 from lms.studio.views import (
     bp,
     course_or_abort,
@@ -43,12 +45,20 @@ def quiz(slug: str, key: str) -> Any:
     if not form.is_submitted():
         form.pass_mark.data = quiz.pass_mark
         form.max_attempts.data = quiz.max_attempts
+        form.retry_hours.data = quiz.retry_hours
+        form.reveal.data = str(quiz.reveal)
+        form.exercise.data = quiz.exercise
     elif form.validate_on_submit():
         content.save_quiz_settings(
             db.session(),
             quiz=quiz,
-            pass_mark=form.pass_mark.data,
-            max_attempts=form.max_attempts.data,
+            settings=content.QuizSettings(
+                pass_mark=form.pass_mark.data,
+                max_attempts=form.max_attempts.data,
+                retry_hours=form.retry_hours.data or 24,
+                reveal=Reveal(form.reveal.data),
+                exercise=bool(form.exercise.data),
+            ),
         )
         return saved(url_for(".quiz", slug=slug, key=key), _("The quiz settings were saved."))
     return render_template(
@@ -57,47 +67,41 @@ def quiz(slug: str, key: str) -> Any:
         item=item,
         quiz=quiz,
         action=ActionForm(),
+        kind_of=lambda q: kinds.get(q.kind),
+        all_kinds=kinds.all_kinds(),
         **page_context(course),
     ), (400 if form.is_submitted() else 200)
 
 
 def _fill(form: QuestionForm, question: Question) -> None:
-    form.kind.data = str(question.kind)
+    form.kind.data = question.kind
     form.points.data = question.points
-    for lang in LANGUAGES:
-        getattr(form, f"prompt_{lang}").data = question.prompt.get(lang, "")
-        getattr(form, f"explanation_{lang}").data = question.explanation.get(lang, "")
-    correct = set(question.answer.get("keys", []))
-    for row, option in zip(form.options, question.options, strict=False):
-        row.form.key.data = option["key"]
-        for lang in LANGUAGES:
-            getattr(row.form, f"text_{lang}").data = option["text"].get(lang, "")
-        row.form.correct.data = option["key"] in correct
-    if question.kind == QuestionKind.NUMERIC:
-        form.value.data = str(question.answer.get("value", ""))
-        form.tolerance.data = str(question.answer.get("tolerance", 0))
-    if question.kind == QuestionKind.TEXT:
-        for lang in LANGUAGES:
-            getattr(form, f"accepted_{lang}").data = "\n".join(
-                question.answer.get("accepted", {}).get(lang, [])
-            )
+    form.scenario.data = question.scenario
+    fill_texts(form, "prompt", question.prompt, LANGUAGES)
+    fill_texts(form, "explanation", question.explanation, LANGUAGES)
+    form.kind_of.fill_editor(form, question)
 
 
-def _fields(form: QuestionForm, languages: list[str]) -> content.QuestionFields:
-    options = [
-        (row.form.key.data or None, texts(row.form, "text", languages), bool(row.form.correct.data))
-        for row in form.options
-    ]
+def _fields(
+    form: QuestionForm, languages: list[str], question: Question | None
+) -> content.QuestionFields:
     return content.QuestionFields(
-        kind=form.kind.data,
-        points=Decimal(form.points.data),
+        kind=form.kind_of.name,
+        points=form.points.data,
         prompt=texts(form, "prompt", languages),
         explanation=texts(form, "explanation", languages),
-        options=[(key, text, correct) for key, text, correct in options if text],
-        value=form.number(form.value.data),
-        tolerance=form.number(form.tolerance.data or "0"),
-        accepted=form.accepted(languages),
+        content=form.kind_of.read_editor(form, languages, question),
+        scenario=bool(form.scenario.data),
     )
+
+
+def _kind_asked(question: Question | None) -> kinds.QuestionKind:
+    """The kind the editor is for: the one posted, else asked for in the address, else the
+    question's own, else single choice."""
+    for name in (request.form.get("kind"), request.args.get("kind")):
+        if name in kinds.names():
+            return kinds.get(name)
+    return kinds.get(question.kind if question is not None else kinds.names()[0])
 
 
 def _question_or_404(item: Item, question_key: str) -> Question:
@@ -113,22 +117,27 @@ def _question_or_404(item: Item, question_key: str) -> Question:
 def question(slug: str, key: str, question_key: str | None = None) -> Any:
     course, item = _quiz_item(slug, key)
     question = _question_or_404(item, question_key) if question_key else None
-    form = QuestionForm()
+    kind = _kind_asked(question)
+    form = question_form(kind)
     if not form.is_submitted():
-        if question is not None:
+        if question is not None and question.kind == kind.name:
             _fill(form, question)
-        elif request.args.get("kind") in set(QuestionKind):
-            form.kind.data = request.args["kind"]
+        form.kind.data = kind.name
     elif form.check(course.languages):
         content.save_question(
             db.session(),
             quiz=item.quiz,  # type: ignore[arg-type]
             question=question,
-            fields=_fields(form, course.languages),
+            fields=_fields(form, course.languages, question),
         )
         return saved(url_for(".quiz", slug=slug, key=key), _("The question was saved."))
     return render_template(
-        "studio/question.html", form=form, item=item, question=question, **page_context(course)
+        "studio/question.html",
+        form=form,
+        kind=kind,
+        item=item,
+        question=question,
+        **page_context(course),
     ), 400 if form.is_submitted() else 200
 
 
