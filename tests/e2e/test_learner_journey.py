@@ -46,17 +46,16 @@ def quiz_answers(item_key: str, *, right: bool) -> dict[str, Any]:
 
 def answer_quiz(page: Any, answers: dict[str, Any]) -> None:
     for name, value in answers.items():
+        # Each question is a fieldset holding fields named after it: look labels up there,
+        # since one step's text can also appear in another question.
+        question = page.locator("form.quiz fieldset", has=page.locator(f'[name="{name}"]'))
         if isinstance(value, tuple) and value[0] == "ordering":
             for place, text in enumerate(value[1], start=1):
-                select_id = page.locator("form.quiz label", has_text=text).first.get_attribute(
-                    "for"
-                )
-                page.select_option(f"#{select_id}", label=str(place))
+                step = question.locator("li", has=page.locator("label", has_text=text)).first
+                step.locator("select").select_option(label=str(place))
         elif isinstance(value, tuple):
             for left, right in value[1]:
-                select_id = page.locator("form.quiz label", has_text=left).first.get_attribute(
-                    "for"
-                )
+                select_id = question.locator("label", has_text=left).first.get_attribute("for")
                 page.select_option(f"#{select_id}", label=right)
         elif isinstance(value, list):
             for key in value:
@@ -109,7 +108,9 @@ def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
     assert page.locator("progress").count() >= 1
 
     failed_once = False
-    for _ in range(30):
+    modules = tomllib.loads((COURSE / "course.toml").read_text("utf-8"))["modules"]
+    required = sum(item.get("required", True) for module in modules for item in module["items"])
+    for _ in range(required + 2):
         page.goto(f"{live_server}/courses/ai-for-everyone")
         if page.locator(".enrolment .status-passed").count():
             break
@@ -119,7 +120,11 @@ def test_learner_journey_in_kazakh(page: Any, live_server: str) -> None:
             item_key = page.url.rstrip("/").rsplit("/", 1)[-1]
             if not failed_once:
                 answer_quiz(page, quiz_answers(item_key, right=False))
-                assert page.locator(".status-failed").count() >= 1, page.inner_text("main")
+                # Not passed; the public course shows which answers were wrong only after a
+                # pass or the last attempt of a round, so no question is marked yet.
+                assert page.locator(".attempt-result .badge.bad").count() == 1
+                assert page.locator(".status-failed, .status-passed").count() == 0
+                assert page.locator("p.flash[role=status]").count() == 1
                 failed_once = True
                 page.goto(f"{live_server}/courses/ai-for-everyone/items/{item_key}")
             answer_quiz(page, quiz_answers(item_key, right=True))
