@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 def notice_text(code: str, output: dict[str, Any]) -> str:
     """The learner's words for a notice of ``lms.workspace.outputs``."""
     if code == "timeout":
+        seconds = "{:g}".format(float(output.get("seconds") or 0))
         return _(
             "This cell ran longer than %(seconds)s seconds and was stopped. Look for a loop "
             "that never ends, or work that takes too long.",
-            seconds=f"{float(output.get('seconds') or 0):g}",
+            seconds=seconds,
         )
     if code == "truncated":
         return _(
