@@ -6,20 +6,16 @@ from typing import Any
 
 import pytest
 
-from tests.assignments.conftest import (  # noqa: F401 - fixtures used by these tests
-    Setup,
-    create_course,
-    enrol,
-    setup,
-)
+from tests.assignments.conftest import Setup
+from tests.assignments.conftest import setup as setup  # noqa: F401 - the fixture, re-exported
 
 
-def base_url(setup: Setup) -> str:
-    return f"/courses/{setup.course.slug}/assignments/{setup.item.key}/workspace"
+def base_url(found: Setup) -> str:
+    return f"/courses/{found.course.slug}/assignments/{found.item.key}/workspace"
 
 
-def draft_of(client: Any, setup: Setup) -> dict[str, Any]:
-    response = client.get(base_url(setup) + "/draft")
+def draft_of(client: Any, found: Setup) -> dict[str, Any]:
+    response = client.get(base_url(found) + "/draft")
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
@@ -38,5 +34,5 @@ def with_answer(cells: list[dict[str, Any]], answer: str) -> list[dict[str, Any]
 
 
 @pytest.fixture
-def url(setup: Setup) -> str:
+def url(setup: Setup) -> str:  # noqa: F811 - the fixture above
     return base_url(setup)

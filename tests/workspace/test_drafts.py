@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from lms.accounts import services as accounts
 from lms.workspace.models import Draft, DraftRevision, RevisionKind
 from lms.workspace.services import AUTOSAVES_KEPT
-from tests.assignments.conftest import CORRECT, HIDDEN_MARK, WRONG, RELEASE, enrol, solved, upload
+from tests.assignments.conftest import CORRECT, HIDDEN_MARK, RELEASE, WRONG, enrol, solved, upload
 from tests.conftest import PASSWORD
 
 from .conftest import base_url, draft_of, with_answer
