@@ -151,7 +151,8 @@ class LocalKernelProvider:
                 kc.wait_for_ready(timeout=timeout)
             except RuntimeError as error:
                 raise GraderError(f"the kernel did not start: {error}") from error
-            preload(handle, self.settings.preload_modules)
+            # No preload here: with no pool to hide it, it would only slow each run down;
+            # grading and Run both use this provider when the sandbox is off, so they agree.
             yield handle
         finally:
             if handle is not None:

@@ -45,7 +45,9 @@ function create(parent, options) {
       ...historyKeymap,
       indentWithTab, // Esc then Tab still leaves the editor (CodeMirror's tab-focus rule)
     ]),
-    EditorView.contentAttributes.of({ "aria-label": options.label || "" }),
+    // tabindex: every editor (read-only ones too) is a stop for the keyboard, and tools see
+    // the scrolling area as reachable.
+    EditorView.contentAttributes.of({ "aria-label": options.label || "", tabindex: "0" }),
     EditorView.updateListener.of((update) => {
       if (update.docChanged && options.onChange) {
         options.onChange(update.state.doc.toString());

@@ -443,6 +443,7 @@
         if (o.name === "stderr") { el.classList.add("ws-stderr"); }
       }
       el.classList.add("ws-out", "ws-" + o.kind);
+      if (o.kind !== "image" && o.kind !== "notice") { el.tabIndex = 0; } // it may scroll
       box.appendChild(el);
     });
   }

@@ -78,8 +78,16 @@ def ansi_html(text: str) -> str:
         spans += 1
         position = match.end()
         codes = [int(c) for c in match.group(1).split(";") if c.isdigit()] or [0]
-        for code in codes:
-            if code == 0:
+        while codes:
+            code = codes.pop(0)
+            if code in (38, 48):
+                # 256 colours (5;n) or true colour (2;r;g;b): the first 16 map to the classes.
+                extended = _extended(codes)
+                if code == 38:
+                    fg = extended
+                else:
+                    bg = extended
+            elif code == 0:
                 fg, bg, bold = None, None, False
             elif code == 1:
                 bold = True
@@ -99,6 +107,16 @@ def ansi_html(text: str) -> str:
                 bg = None
     parts.append(_span(text[position:], fg, bg, bold, spans < MAX_SPANS))
     return "".join(parts)
+
+
+def _extended(codes: list[int]) -> int | None:
+    kind = codes.pop(0) if codes else None
+    if kind == 5 and codes:
+        n = codes.pop(0)
+        return n if n < 16 else None
+    if kind == 2:
+        del codes[:3]
+    return None
 
 
 def _span(text: str, fg: int | None, bg: int | None, bold: bool, styled: bool) -> str:
@@ -180,11 +198,11 @@ def _rich(output: dict[str, Any]) -> dict[str, Any] | None:
             return {"kind": "image", "src": src}
     if "text/html" in data:
         return {"kind": "html", "html": safe_html(_text(data["text/html"]))}
-    if "text/plain" in data:
-        return {"kind": "text", "html": ansi_html(_text(data["text/plain"]))}
-    if any(m in data for m in ACTIVE_TYPES) or data:
-        return {"kind": "notice", "code": "active-dropped"}
-    return None
+    if any(m in data for m in ACTIVE_TYPES) or "text/plain" not in data:
+        # A script (its text/plain is only "<...Javascript object>"), a widget, or a type
+        # nothing here can show: said so, never run.
+        return {"kind": "notice", "code": "active-dropped"} if data else None
+    return {"kind": "text", "html": ansi_html(_text(data["text/plain"]))}
 
 
 def render(output: dict[str, Any], *, cell_timeout: float) -> dict[str, Any] | None:
@@ -221,7 +239,11 @@ def render_cells(cells: list[Any], *, cell_timeout: float) -> dict[str, Any]:
     """A Run's cells (``graders.workspace.CellRun``) as ``{cell_id: {count, outputs}}``."""
     shown: dict[str, Any] = {}
     for cell in cells:
-        outputs = [render(o, cell_timeout=cell_timeout) for o in cell.outputs]
+        raw = list(cell.outputs)
+        if any(o.get("ename") == "CellTimeoutError" for o in raw):
+            # The interrupt that stopped it is the platform's doing, not the learner's error.
+            raw = [o for o in raw if o.get("ename") != "KeyboardInterrupt"]
+        outputs = [render(o, cell_timeout=cell_timeout) for o in raw]
         shown[cell.cell_id] = {
             "count": cell.execution_count,
             "outputs": [o for o in outputs if o is not None],
