@@ -27,7 +27,10 @@ CHECK_MIME = "application/vnd.oqu.check+json"  # the grader compares these; neve
 IMAGE_TYPES = ("image/png", "image/jpeg")
 ACTIVE_TYPES = ("application/javascript", "text/javascript", "application/ecmascript")
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
-OTHER_ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+# Any escape sequence (CSI, OSC, two-byte), and one cut off by the output cap at the end.
+OTHER_ESCAPES = re.compile(
+    r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_]|\[[0-9;?]*\Z)"
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUNCATED = re.compile(
     r"^\n\[output truncated: more than (\d+|the run's) bytes of output in (this cell|this run)\]\n$"

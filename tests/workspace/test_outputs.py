@@ -17,6 +17,7 @@ def test_text_is_escaped_and_colours_become_classes():
     html = ansi_html("\x1b[1;31m<b>bold?</b>\x1b[0m \x1b]0;title\x07\x1b[2Jplain\x07")
     assert html == '<span class="ansi-fg-1 ansi-bold">&lt;b&gt;bold?&lt;/b&gt;</span> plain'
     assert "\x1b" not in ansi_html("\x1b[38;5;200mx\x1b[48;2;1;2;3my\x1b[K")
+    assert ansi_html("cut off by the cap\x1b[31") == "cut off by the cap"
 
 
 def test_an_escape_flood_stays_bounded():

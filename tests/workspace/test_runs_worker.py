@@ -187,7 +187,7 @@ HOSTILE = {
     ),
     "ansi-flood": (
         "print('\\x1b[31m' * 200_000 + '\\x1b[2J\\x1b]0;evil\\x07 end \\x1b[1;32mgreen')",
-        ["ansi-fg-1", "green"],
+        ["Output cut here"],
     ),
     "network": (
         "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n"
