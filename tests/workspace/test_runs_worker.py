@@ -6,7 +6,6 @@ on serving others."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,8 +19,8 @@ import pytest
 from tests.assignments.conftest import (
     CORRECT,
     HIDDEN_MARK,
-    VISIBLE_MARK,
     ROOT,
+    VISIBLE_MARK,
     Worker,
     live_stack,
     login_as,
