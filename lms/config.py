@@ -35,7 +35,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RUN_POOL_SIZE": 3,  # pre-started kernels in the runs worker
         # Modules every grading and Run kernel imports before learner code (one setting for
         # both, so a Run's kernel is prepared as the scoring run's).
-        "GRADER_PRELOAD": "numpy,pandas,sklearn",
+        "GRADER_PRELOAD": (
+            "numpy,pandas,sklearn,sklearn.datasets,sklearn.model_selection,sklearn.linear_model,"
+            "sklearn.preprocessing,sklearn.pipeline,sklearn.metrics"
+        ),
         "BASE_URL": "http://127.0.0.1:8000",
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers
         # are trusted: rate limits then count the visitor's address, not the proxy's.
