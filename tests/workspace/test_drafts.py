@@ -288,3 +288,26 @@ def test_the_page_allows_the_editors_styles_by_nonce_only(setup, login, url):
     again = login(setup.learner).get(url).headers["Content-Security-Policy"]
     assert nonce not in again  # one per response
     assert RELEASE.student is not None
+
+
+def test_the_studio_counts_drafts_runs_and_submissions_per_assignment(
+    setup, login, url, make_user, session
+):
+    learners = [setup.learner, make_user(), make_user()]
+    for other in learners[1:]:
+        enrol(session, other, setup.course)
+    for n, learner in enumerate(learners):
+        client = login(learner)
+        cells = with_answer(draft_of(client, setup)["cells"], CORRECT)
+        if n <= 1:  # two have a draft
+            save(client, url, 0, cells)
+        if n == 0:  # one ran it and submitted
+            client.post(url + "/runs", json={"base": 1, "cells": cells, "cell_id": cells[1]["id"]})
+            client.post(url + "/submit", json={"base": 1, "cells": cells})
+        client.post("/logout")
+    page = login(setup.instructor).get(f"/studio/courses/{setup.course.slug}/progress")
+    html = page.get_data(as_text=True)
+    row = html.split(f'id="figures-{setup.item.key}"')[1].split("</tr>")[0]
+    assert 'data-figure="drafts">2<' in row
+    assert 'data-figure="ran">1<' in row
+    assert 'data-figure="submitted">1<' in row
