@@ -30,7 +30,9 @@ def defaults(instance: Path) -> dict[str, Any]:
         "GRADING_QUEUE": "grading",  # the broker queue of grading tasks
         # The workspace's Runs: their own queue and worker (lms/workspace/tasks.py).
         "RUN_QUEUE": "runs",
-        "RUN_QUEUE_MAX": 12,  # Runs waiting beyond this: 429 "busy, try again"
+        # Runs waiting beyond this: 429 "busy, try again". Small: a Run that waits behind
+        # more than a few others would miss its 2 s anyway; better said at once.
+        "RUN_QUEUE_MAX": 4,
         "RUN_STALE_SECONDS": 120,  # a Run queued or running longer was lost with its worker
         "RUN_POOL_SIZE": 3,  # pre-started kernels in the runs worker
         # Modules every grading and Run kernel imports before learner code (one setting for
