@@ -1,7 +1,7 @@
 """workspace: drafts, their revisions and runs
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06 23:40:27.847454
 
 New tables only (lms/workspace/models.py): a learner's draft per assignment item, its
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import lms.db
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
