@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 INTERRUPT_GRACE = 2.0  # seconds a kernel gets to answer an interrupt
 SKIP_TAG = "skip-execution"
+CANCELLED = "a newer run replaced this one"
 UNCONFIRMED = (
     "the kernel stopped before it confirmed that this cell had finished (it never took up "
     "the next request), so the cell's result is not trusted"
@@ -48,7 +50,8 @@ UNCONFIRMED = (
 
 @dataclass
 class Run:
-    """How a run went: ``status`` is completed, timeout (whole run), or stopped (kernel)."""
+    """How a run went: ``status`` is completed, timeout (whole run), stopped (kernel), or
+    cancelled (``keep_going`` said no)."""
 
     notebook: NotebookNode
     status: str = "completed"
@@ -101,8 +104,10 @@ class _Runner:
         settings: GraderSettings,
         deadline: float,
         guard: Guard | None,
+        keep_going: Callable[[], bool] | None = None,
     ) -> None:
         self.handle, self.settings, self.deadline, self.guard = handle, settings, deadline, guard
+        self.keep_going = keep_going  # asked before each cell (a workspace Run's cancel flag)
         self.confirming = guard is not None  # the scoring run: results must be confirmed
         self.run = Run(notebook=nb)
         self.budget = [settings.output_total_bytes]
@@ -148,6 +153,10 @@ class _Runner:
                 continue  # empty or skip-execution: not run, as nbclient does
             if self.deadline - time.monotonic() <= 0:
                 self.run.status, self.run.reason = "timeout", "whole-run time limit reached"
+                cell.outputs.append(error_output("CellNotRun", self.run.reason))
+                continue
+            if self.keep_going is not None and not self.keep_going():
+                self.run.status, self.run.reason = "cancelled", CANCELLED
                 cell.outputs.append(error_output("CellNotRun", self.run.reason))
                 continue
             if (self.owed is not None or self.pending is not None) and not self._between(position):
@@ -305,6 +314,9 @@ def execute_notebook(
     settings: GraderSettings,
     deadline: float,
     probe: Guard | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> Run:
-    """Execute every code cell of ``nb`` in place; ``probe`` (if given) guards the run."""
-    return _Runner(nb, handle, settings, deadline, probe).execute()
+    """Execute every code cell of ``nb`` in place; ``probe`` (if given) guards the run;
+    ``keep_going`` (if given) is asked before each cell, and False ends the run
+    ("cancelled")."""
+    return _Runner(nb, handle, settings, deadline, probe, keep_going).execute()

@@ -7,6 +7,7 @@ interface; ``provider_for(settings)`` picks one and fails closed when no sandbox
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ NO_SANDBOX_HELP = (
     "No sandbox is available to run learners' code: install bubblewrap "
     "(apt-get install bubblewrap) or set LMS_GRADER_SANDBOX=off for local development"
 )
+
+log = logging.getLogger(__name__)
 
 # The variables a kernel may see; everything else (secrets above all) stays outside.
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
@@ -74,6 +77,23 @@ def write_files(directory: str, files: Mapping[str, bytes] | None) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as out:
             out.write(data)
+
+
+def preload(handle: KernelHandle, modules: tuple[str, ...], *, timeout: float = 120.0) -> None:
+    """Import ``modules`` in a fresh kernel before any learner code runs. A silent request:
+    no name is bound in the learner's namespace, the execution count does not move. A module
+    that fails to import is left for the learner's own import to report."""
+    if not modules:
+        return
+    code = f"(lambda: [__import__(m) for m in {list(modules)!r}])()"
+    try:
+        reply = handle.kc.execute_interactive(
+            code, silent=True, store_history=False, timeout=timeout, allow_stdin=False
+        )
+    except (TimeoutError, RuntimeError) as error:
+        raise GraderError(f"the kernel did not finish its preload: {error}") from error
+    if reply["content"].get("status") != "ok":
+        log.warning("preload of %s failed in a kernel: %s", modules, reply["content"].get("evalue"))
 
 
 def shutdown(handle: KernelHandle) -> None:
@@ -131,6 +151,8 @@ class LocalKernelProvider:
                 kc.wait_for_ready(timeout=timeout)
             except RuntimeError as error:
                 raise GraderError(f"the kernel did not start: {error}") from error
+            # No preload here: with no pool to hide it, it would only slow each run down;
+            # grading and Run both use this provider when the sandbox is off, so they agree.
             yield handle
         finally:
             if handle is not None:

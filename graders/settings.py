@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from graders.errors import InvalidSetting
 
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # Fields that may be 0; every other number must be above 0.
 MAY_BE_ZERO = {"pool_size"}
 
@@ -29,6 +31,14 @@ class GraderSettings:
     pool_size: int = 2  # pre-started kernels
     sandbox_user: str = "oqu-sandbox"
     kernel_python: str = ""  # interpreter for kernels; empty: discovered
+    # Modules every kernel imports when it starts, before any learner code (comma-separated,
+    # e.g. "numpy,pandas,sklearn"): pooled kernels pay for them off the learner's path, and
+    # grading and the workspace's Run see the same modules loaded.
+    preload: str = ""
+
+    @property
+    def preload_modules(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in self.preload.split(",") if m.strip())
 
     @property
     def sandbox_enabled(self) -> bool:
@@ -51,7 +61,14 @@ class GraderSettings:
                 values[field.name] = _number(name, raw, type(default), field.name in MAY_BE_ZERO)
             else:
                 values[field.name] = raw
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        for module in settings.preload_modules:
+            if not MODULE_NAME.fullmatch(module):
+                raise InvalidSetting(
+                    f"LMS_GRADER_PRELOAD must list module names separated by commas, "
+                    f"not {settings.preload!r}"
+                )
+        return settings
 
     @classmethod
     def from_config(cls, config: Mapping[str, object]) -> GraderSettings:

@@ -24,6 +24,7 @@ FEATURES = (
     "lms.api",
     "lms.certificates",
     "lms.studio",
+    "lms.workspace",
 )
 
 

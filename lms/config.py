@@ -28,6 +28,19 @@ def defaults(instance: Path) -> dict[str, Any]:
         "GRADING_STUCK_SECONDS": 180,  # queued/running longer than this counts as stuck
         "GRADING_MAX_DELIVERIES": 8,  # crashes of one submission before it is marked failed
         "GRADING_QUEUE": "grading",  # the broker queue of grading tasks
+        # The workspace's Runs: their own queue and worker (lms/workspace/tasks.py).
+        "RUN_QUEUE": "runs",
+        # Runs waiting beyond this: 429 "busy, try again". Small: a Run that waits behind
+        # more than a few others would miss its 2 s anyway; better said at once.
+        "RUN_QUEUE_MAX": 4,
+        "RUN_STALE_SECONDS": 120,  # a Run queued or running longer was lost with its worker
+        "RUN_POOL_SIZE": 3,  # pre-started kernels in the runs worker
+        # Modules every grading and Run kernel imports before learner code (one setting for
+        # both, so a Run's kernel is prepared as the scoring run's).
+        "GRADER_PRELOAD": (
+            "numpy,pandas,sklearn,sklearn.datasets,sklearn.model_selection,sklearn.linear_model,"
+            "sklearn.preprocessing,sklearn.pipeline,sklearn.metrics"
+        ),
         "BASE_URL": "http://127.0.0.1:8000",
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers
         # are trusted: rate limits then count the visitor's address, not the proxy's.
@@ -48,6 +61,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RATELIMIT_SUBMIT": "20 per minute",
         "RATELIMIT_VERIFY": "60 per minute",
         "RATELIMIT_API": "120 per minute",
+        "RATELIMIT_RUN": "60 per minute",  # per learner
+        "RATELIMIT_DRAFT": "240 per minute",  # autosaves per learner
         "CREDENTIAL_KEYS_DIR": "",  # empty: <instance>/credential_keys (Ed25519 PEMs)
         # Mail: with no host, messages are written to the log.
         "MAIL_HOST": "",

@@ -40,3 +40,7 @@ completion_recorded = _signals.signal("completion-recorded")
 
 #: sender: the ``Submission`` whose result was just stored; kwargs: ``session``.
 submission_graded = _signals.signal("submission-graded")
+
+#: sender: the ``Submission`` of an uploaded notebook (the Jupyter path), flushed; kwargs:
+#: ``session``. The workspace makes it a revision of the learner's draft.
+notebook_uploaded = _signals.signal("notebook-uploaded")

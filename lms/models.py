@@ -8,5 +8,6 @@ from lms.courses import models as courses  # noqa: F401
 from lms.db import Base
 from lms.learning import models as learning  # noqa: F401
 from lms.stats import models as stats  # noqa: F401
+from lms.workspace import models as workspace  # noqa: F401
 
 metadata = Base.metadata

@@ -1,4 +1,5 @@
-"""The grading worker: ``celery -A lms.worker worker -B`` (``-B``: the sweep's timer).
+"""The workers: ``celery -A lms.worker worker -B`` grades (``-B``: the sweep's timer);
+``celery -A lms.worker worker -Q runs -P threads`` runs the workspace's cells.
 
 Settings are the Flask app's (``LMS_*`` variables): the broker, the sweep's period and
 deadline, the grader's limits.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 from lms import create_app
 from lms.assignments import tasks
+from lms.workspace import tasks as workspace_tasks
 
 flask_app = create_app()
 app = tasks.make_celery(flask_app, current=True)
 app.set_default()
 
-__all__ = ["app", "flask_app", "tasks"]
+__all__ = ["app", "flask_app", "tasks", "workspace_tasks"]

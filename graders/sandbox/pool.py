@@ -39,7 +39,7 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec
 
 from graders.errors import GraderError
-from graders.kernels import KernelHandle, safe_relative_path
+from graders.kernels import KernelHandle, preload, safe_relative_path
 from graders.sandbox import launcher
 from graders.sandbox.health import (
     SandboxUnavailable,
@@ -168,6 +168,7 @@ def start_kernel(settings: GraderSettings, *, timeout: float = 60.0) -> Sandboxe
         kc.wait_for_ready(timeout=timeout)
         # From here on learner code may run: the ipc directory becomes read-only for it.
         os.chmod(ipc, 0o750)
+        preload(kernel.handle, settings.preload_modules, timeout=timeout)
         return kernel
     except BaseException:
         if kernel is not None:

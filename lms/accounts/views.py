@@ -145,7 +145,11 @@ def logout() -> Any:
     logout_user()
     session.clear()
     flash(_("You have logged out."), "success")
-    return redirect(url_for("main.home"))
+    response = redirect(url_for("main.home"))
+    # Shared computers: whatever the site kept in this browser (the workspace's copies of
+    # drafts not yet saved) goes with the session.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 def _profile_page(

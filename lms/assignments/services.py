@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
+from lms import events
 from lms.accounts.models import User
 from lms.assignments.models import Regrade, Submission, SubmissionStatus
 from lms.courses.models import Assignment, Course, Item, ItemKind
@@ -114,9 +115,10 @@ def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> in
 
 
 def submit_notebook(
-    session: Session, *, user: User, item: Item, data: bytes, max_bytes: int
+    session: Session, *, user: User, item: Item, data: bytes, max_bytes: int, uploaded: bool = True
 ) -> Submission:
-    """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends."""
+    """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends.
+    An upload (not the workspace's Submit) is announced as ``events.notebook_uploaded``."""
     enrollment = find_enrollment(session, user=user, course=item.course)
     if enrollment is None:
         raise NotEnrolled(user.id, item.course_id)
@@ -143,6 +145,8 @@ def submit_notebook(
     )
     session.add(submission)
     session.flush()
+    if uploaded:
+        events.notebook_uploaded.send(submission, session=session)
     return submission
 
 

@@ -25,6 +25,18 @@
     setTimeout(tick, delay);
   }
   document.querySelectorAll("[data-poll-url]").forEach(poll);
+  // Signing out wipes the drafts this browser kept for the workspace (school computers are
+  // shared); the server also answers the sign-out with Clear-Site-Data.
+  document.querySelectorAll('form[action$="/logout"]').forEach(function (form) {
+    form.addEventListener("submit", function () {
+      try {
+        for (var i = window.localStorage.length - 1; i >= 0; i--) {
+          var key = window.localStorage.key(i);
+          if (key && key.indexOf("oqu-draft:") === 0) { window.localStorage.removeItem(key); }
+        }
+      } catch (e) { /* storage disabled: nothing was kept */ }
+    });
+  });
   // Buttons with data-confirm ask before submitting their form.
   document.querySelectorAll("[data-confirm]").forEach(function (btn) {
     btn.addEventListener("click", function (ev) {

@@ -17,6 +17,8 @@ from lms.learning.models import Enrollment, ItemProgress
 from lms.paging import Page, page_of
 from lms.stats import services as stats
 from lms.stats.models import Completion
+from lms.workspace.services import Activity
+from lms.workspace.services import activity as workspace_activity
 
 ACTIVE_DAYS = 30
 SLOWEST = 5
@@ -31,6 +33,8 @@ class ItemFigures:
     started: int
     passed: int
     median_time: timedelta | None
+    # Notebook assignments only: learners with a workspace draft, who ran it, who submitted.
+    workspace: Activity | None = None
 
     @property
     def pass_rate(self) -> float | None:
@@ -99,6 +103,7 @@ def course_figures(
             passed[item_id] = passed.get(item_id, 0) + 1
             if passed_at is not None and started_at is not None:
                 times.setdefault(item_id, []).append((passed_at - started_at).total_seconds())
+    activity = workspace_activity(session, course=course)
     items = [
         ItemFigures(
             item=item,
@@ -107,6 +112,7 @@ def course_figures(
             median_time=timedelta(seconds=statistics.median(times[item.id]))
             if times.get(item.id)
             else None,
+            workspace=activity.get(item.id),
         )
         for item in course.items
         if item.active
