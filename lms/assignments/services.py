@@ -114,7 +114,13 @@ def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> in
 
 
 def submit_notebook(
-    session: Session, *, user: User, item: Item, data: bytes, max_bytes: int
+    session: Session,
+    *,
+    user: User,
+    item: Item,
+    data: bytes,
+    max_bytes: int,
+    request_id: str | None = None,
 ) -> Submission:
     """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends."""
     enrollment = find_enrollment(session, user=user, course=item.course)
@@ -140,6 +146,7 @@ def submit_notebook(
         result=[],
         flags=[],
         timings={},
+        request_id=request_id,
     )
     session.add(submission)
     session.flush()
@@ -249,3 +256,13 @@ def stuck_submission_ids(
         session.execute(update(Submission).where(Submission.id.in_(ids)).values(sent_at=now))
         session.flush()
     return ids
+
+
+def request_ids(session: Session, *, submission_ids: list[int]) -> dict[int, str | None]:
+    """The upload request id of each of ``submission_ids``."""
+    if not submission_ids:
+        return {}
+    rows = session.execute(
+        select(Submission.id, Submission.request_id).where(Submission.id.in_(submission_ids))
+    )
+    return {row.id: row.request_id for row in rows}
