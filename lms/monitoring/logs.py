@@ -76,6 +76,9 @@ def gunicorn_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
                 "filters": ["context"],
             }
         },
+        # gunicorn merges this into its defaults, whose root logger names a handler of
+        # theirs: the root is the app's (``configure``), so nothing here.
+        "root": {"level": level, "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": ["stderr"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
