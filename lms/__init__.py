@@ -23,6 +23,7 @@ FEATURES = (
     "lms.api",
     "lms.certificates",
     "lms.studio",
+    "lms.backup",
 )
 
 

@@ -266,3 +266,17 @@ def request_ids(session: Session, *, submission_ids: list[int]) -> dict[int, str
         select(Submission.id, Submission.request_id).where(Submission.id.in_(submission_ids))
     )
     return {row.id: row.request_id for row in rows}
+
+
+def requeue_interrupted(session: Session) -> int:
+    """After a restore no worker holds any claim: submissions queued or being graded go
+    back to the queue, as if sent long ago, so that the next sweep sends them at once."""
+    long_ago = utcnow() - timedelta(days=1)
+    result = session.execute(
+        update(Submission)
+        .where(Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]))
+        .values(status=SubmissionStatus.QUEUED, sent_at=long_ago)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
