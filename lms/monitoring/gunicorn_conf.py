@@ -30,6 +30,24 @@ def on_starting(server: _Any) -> None:
         _multiproc.start(_Path(str(_settings["METRICS_DIR"])), "web")
 
 
+def when_ready(server: _Any) -> None:
+    """Say at start-up, in one line, when the database cannot be reached (the site then
+    answers 503 until it can)."""
+    from sqlalchemy import create_engine, text
+
+    from lms.db import unreachable
+
+    url = str(_settings["DATABASE_URL"])
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure: say which database, and why
+        server.log.error(unreachable(error, url))
+    finally:
+        engine.dispose()
+
+
 def child_exit(server: _Any, worker: _Any) -> None:
     if _multiproc.enabled():
         from prometheus_client import multiprocess

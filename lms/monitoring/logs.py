@@ -59,6 +59,8 @@ def configure(*, level: str | int = "INFO", fmt: str = "json") -> None:
             root.removeHandler(existing)
     root.addHandler(handler(fmt))
     root.setLevel(level)
+    # Seven lines about its own plugins each time alembic loads: noise around a real message.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def gunicorn_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
