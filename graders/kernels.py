@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Protocol
 
 from jupyter_client import BlockingKernelClient, KernelManager
 
+from graders import observe
 from graders.errors import GraderError, NoSandbox
 from graders.settings import GraderSettings
 
@@ -129,6 +131,9 @@ class LocalKernelProvider:
         os.makedirs(home)
         os.makedirs(work)
         handle = None
+        began = time.monotonic()
+        observe.kernels(starting=1)
+        state = "starting"
         try:
             write_files(work, files)
             # ipc sockets in the run's own directory: no TCP port, nothing shared.
@@ -150,11 +155,18 @@ class LocalKernelProvider:
             try:
                 kc.wait_for_ready(timeout=timeout)
             except RuntimeError as error:
+                observe.report("start_failed", error=str(error))
                 raise GraderError(f"the kernel did not start: {error}") from error
-            # No preload here: with no pool to hide it, it would only slow each run down;
-            # grading and Run both use this provider when the sandbox is off, so they agree.
+            # No pool here: the learner waits for the whole start. And no preload: with no
+            # pool to hide it, it would only slow each run down; grading and Run both use
+            # this provider when the sandbox is off, so they agree.
+            observe.kernels(starting=-1, in_use=1)
+            state = "in_use"
+            observe.report("started", seconds=time.monotonic() - began)
+            observe.report("acquired", seconds=time.monotonic() - began)
             yield handle
         finally:
+            observe.kernels(**{state: -1})
             if handle is not None:
                 shutdown(handle)
             shutil.rmtree(root, ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import Any
 
 from flask import Flask
@@ -25,6 +24,7 @@ FEATURES = (
     "lms.certificates",
     "lms.studio",
     "lms.workspace",
+    "lms.backup",
 )
 
 
@@ -47,12 +47,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
-    from lms import extensions, i18n, models, security  # noqa: F401 - models: every table
+    from lms import extensions, i18n, models, monitoring, security  # noqa: F401 - every table
     from lms.db import db
 
     db.init_app(app)
+    # First among the request hooks: every request gets its id and is measured, even one
+    # that a later hook (CSRF, a rate limit) refuses.
+    monitoring.init_app(app)
     extensions.csrf.init_app(app)
     extensions.init_limiter(app)
     i18n.init_app(app)

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,16 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RATELIMIT_RUN": "60 per minute",  # per learner
         "RATELIMIT_DRAFT": "240 per minute",  # autosaves per learner
         "CREDENTIAL_KEYS_DIR": "",  # empty: <instance>/credential_keys (Ed25519 PEMs)
+        # Operations (docs/operations.md): logs, metrics, backups.
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",  # JSON lines; "text" for a developer's terminal
+        "ACCESS_LOG": True,  # one log line per request, with its request id
+        "METRICS_ENABLED": True,
+        "METRICS_TOKEN": "",  # empty: /metrics answers the loopback address only
+        "METRICS_DIR": str(instance / "metrics"),  # each server's multiprocess counters
+        "WORKER_METRICS_PORT": 0,  # a Celery worker serves its metrics here; 0: not at all
+        "WORKER_METRICS_HOST": "127.0.0.1",
+        "BACKUP_KEY": "",  # encrypts backup archives; `flask backup new-key` makes one
         # Mail: with no host, messages are written to the log.
         "MAIL_HOST": "",
         "MAIL_PORT": 587,
@@ -78,6 +88,14 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def environment_settings() -> Config:
+    """Defaults and ``LMS_*`` variables without an app (for gunicorn's config hooks)."""
+    settings = Config(str(PROJECT_ROOT))
+    settings.update(defaults(default_instance_path()))
+    settings.from_prefixed_env("LMS")
+    return settings
 
 
 def secret_from_file(path: Path) -> str:

@@ -95,6 +95,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def unreachable(error: BaseException, url: str) -> str:
+    """One line that says which database could not be reached and why (the driver's first
+    line: "Connection refused", "role "oqu" does not exist"...), without the password."""
+    from sqlalchemy.engine import make_url
+
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(cause).__name__
+    # psycopg: "connection failed: connection to server at ... failed: FATAL:  <reason>"
+    reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    where = make_url(url).render_as_string(hide_password=True)
+    return f"cannot use the database {where}: {reason}"
+
+
 class Database:
     """One engine per app and one session per request, closed at teardown."""
 

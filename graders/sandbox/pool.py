@@ -38,6 +38,7 @@ from pathlib import Path
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec
 
+from graders import observe
 from graders.errors import GraderError
 from graders.kernels import KernelHandle, preload, safe_relative_path
 from graders.sandbox import launcher
@@ -314,9 +315,13 @@ class SandboxKernelProvider:
                 continue
             if self._closed.is_set():
                 break
+            observe.kernels(starting=1)
+            began = time.monotonic()
             try:
                 kernel = start_kernel(self.settings)
             except Exception as error:  # noqa: BLE001 - reported to the next acquire
+                observe.kernels(starting=-1)
+                observe.report("start_failed", error=str(error))
                 log.warning("could not start a sandboxed kernel: %s", error)
                 with self._lock:
                     self._failures += 1
@@ -327,6 +332,8 @@ class SandboxKernelProvider:
             with self._lock:
                 self._failures = 0
                 self._live.add(kernel)
+            observe.report("started", seconds=time.monotonic() - began)
+            observe.kernels(starting=-1, ready=1)
             self._ready.put(kernel)
             if self._closed.is_set():
                 self._discard(kernel)
@@ -337,7 +344,8 @@ class SandboxKernelProvider:
         destroy(kernel)
 
     def _take(self, timeout: float) -> SandboxedKernel:
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         while True:
             if self._closed.is_set():
                 raise GraderError("the sandbox kernel pool is shut down")
@@ -347,6 +355,7 @@ class SandboxKernelProvider:
                 with self._lock:
                     failures, error = self._failures, self._last_error
                 if failures >= 3 and error is not None:
+                    observe.report("unavailable", error=str(error))
                     raise SandboxUnavailable(
                         f"sandboxed kernels fail to start ({error})",
                         "run `python -m graders.sandbox check`",
@@ -357,7 +366,10 @@ class SandboxKernelProvider:
                     ) from None
                 continue
             self._wanted.release()  # a replacement starts in the background
+            observe.kernels(ready=-1)
             if kernel.handle.km.is_alive():
+                observe.kernels(in_use=1)
+                observe.report("acquired", seconds=time.monotonic() - began)
                 return kernel
             self._discard(kernel)
 
@@ -372,6 +384,7 @@ class SandboxKernelProvider:
             put_files(kernel, files or {}, *self._ids)
             yield kernel.handle
         finally:
+            observe.kernels(in_use=-1)
             self._discard(kernel)
 
     def close(self) -> None:

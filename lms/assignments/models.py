@@ -80,6 +80,9 @@ class Submission(Base):
     started_at: Mapped[datetime | None]
     graded_at: Mapped[datetime | None]
     graded_by_task_id: Mapped[str | None] = mapped_column(String(64))
+    # The upload's request id (lms/requestid.py): the worker's log lines carry it, and so
+    # do the sweep's re-sends, so one id follows the submission through the logs.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     regrade_count: Mapped[int] = mapped_column(default=0)
 
     enrollment: Mapped[Enrollment] = relationship()

@@ -115,7 +115,14 @@ def attempts_used(session: Session, *, enrollment: Enrollment, item: Item) -> in
 
 
 def submit_notebook(
-    session: Session, *, user: User, item: Item, data: bytes, max_bytes: int, uploaded: bool = True
+    session: Session,
+    *,
+    user: User,
+    item: Item,
+    data: bytes,
+    max_bytes: int,
+    uploaded: bool = True,
+    request_id: str | None = None,
 ) -> Submission:
     """Store a learner's notebook, queued for grading. Flushes; the caller commits, then sends.
     An upload (not the workspace's Submit) is announced as ``events.notebook_uploaded``."""
@@ -142,6 +149,7 @@ def submit_notebook(
         result=[],
         flags=[],
         timings={},
+        request_id=request_id,
     )
     session.add(submission)
     session.flush()
@@ -253,3 +261,27 @@ def stuck_submission_ids(
         session.execute(update(Submission).where(Submission.id.in_(ids)).values(sent_at=now))
         session.flush()
     return ids
+
+
+def request_ids(session: Session, *, submission_ids: list[int]) -> dict[int, str | None]:
+    """The upload request id of each of ``submission_ids``."""
+    if not submission_ids:
+        return {}
+    rows = session.execute(
+        select(Submission.id, Submission.request_id).where(Submission.id.in_(submission_ids))
+    )
+    return {row.id: row.request_id for row in rows}
+
+
+def requeue_interrupted(session: Session) -> int:
+    """After a restore no worker holds any claim: submissions queued or being graded go
+    back to the queue, as if sent long ago, so that the next sweep sends them at once."""
+    long_ago = utcnow() - timedelta(days=1)
+    result = session.execute(
+        update(Submission)
+        .where(Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]))
+        .values(status=SubmissionStatus.QUEUED, sent_at=long_ago)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -17,6 +17,7 @@ from celery.signals import worker_process_init
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from lms import requestid
 from lms.assignments import broker
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def grade_submission(self: Any, submission_id: int) -> str:
     from lms.learning.services import record_item_result
 
     app = _flask_app(self)
+    requestid.bind(submission_id=submission_id)
     with app.app_context():
         factory = app.extensions["oqu.db"]["factory"]
         outcome = grading.run(
@@ -178,12 +180,16 @@ def sweep_submissions(self: Any) -> int:
             ids = services.stuck_submission_ids(
                 session, stuck_seconds=float(app.config["GRADING_STUCK_SECONDS"])
             )
+            origins = services.request_ids(session, submission_ids=ids)
             session.commit()
     except OperationalError as error:  # SQLite busy: the next sweep tries again
         log.warning("sweep skipped: %s", error)
         return 0
     for submission_id in ids:
-        self.app.send_task(GRADE_TASK, args=[submission_id])
+        # Re-sent under the upload's request id: the logs keep one trail per submission.
+        origin = origins.get(submission_id)
+        headers = {requestid.TASK_HEADER: origin} if origin else None
+        self.app.send_task(GRADE_TASK, args=[submission_id], headers=headers)
     if ids:
         log.warning("sweep re-sent %d stuck submission(s): %s", len(ids), ids[:20])
     return len(ids)

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from lms import requestid
 from lms.assignments import services
 from lms.assignments.forms import UploadForm
 from lms.assignments.models import Submission
@@ -145,6 +146,7 @@ def upload(slug: str, item_key: str) -> Any:
                 item=item,
                 data=data,
                 max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+                request_id=requestid.current(),
             ),
         )
     except services.NotEnrolled:
@@ -168,6 +170,7 @@ def upload(slug: str, item_key: str) -> Any:
                 why=_invalid_reason(problem.why),
             ),
         )
+    requestid.bind(submission_id=submission.id)
     send_grading(this_app(), submission.id)  # after the commit
     flash(_("Your notebook was received and is being graded."), "success")
     return redirect(url_for(".submission", submission_id=submission.id), code=303)
@@ -265,6 +268,8 @@ def submission(submission_id: int) -> Any:
 def submission_status(submission_id: int) -> Any:
     """The status fragment; it carries ``data-poll-url`` until the grade is final."""
     found = _visible_or_404(submission_id)
+    # The poll's log line names the upload it reports on: the trail's way back.
+    requestid.bind(submission_id=found.id, upload_request_id=found.request_id)
     response = current_app.make_response(
         render_template("assignments/_status.html", **_status_context(found))
     )

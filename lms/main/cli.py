@@ -19,9 +19,17 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply every migration not yet applied.")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    from lms import migrate
+    from sqlalchemy.exc import OperationalError
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    from lms import migrate
+    from lms.db import unreachable
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        migrate.upgrade(url, revision)
+    except OperationalError as error:
+        # One line, not a traceback: the README's "On PostgreSQL" says what to create.
+        raise click.ClickException(unreachable(error, url)) from None
     click.echo(f"database at {revision}")
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from lms.db import db
+from lms.db import db, unreachable
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("main", __name__, template_folder="templates")
 
@@ -76,6 +80,15 @@ def healthz() -> Any:
 def register_error_pages(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """The database is down or refuses us: one log line (not a traceback per request) and
+    a 503 page; /healthz says the same to the load balancer."""
+    db.session().rollback()
+    log.error(unreachable(error, current_app.config["DATABASE_URL"]))
+    return render_template("main/error.html", code=503), 503
 
 
 def _error_page(error: Any) -> Any:
