@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from lms import extensions, i18n, models, monitoring, security  # noqa: F401 - every table
+    from lms import extensions, i18n, models, monitoring, security, static_files  # noqa: F401
     from lms.db import db
 
     db.init_app(app)
@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.init_limiter(app)
     i18n.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     for name in FEATURES:
         importlib.import_module(name).init_app(app)
     return app

@@ -5,7 +5,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the assignments blueprint (learner and instructor pages)."""
-    from lms.assignments import instructor  # noqa: F401 - adds the instructor's routes
-    from lms.assignments.views import bp
+    from lms.assignments.views import bp, instructor  # noqa: F401 - the instructor's routes
 
     app.register_blueprint(bp)

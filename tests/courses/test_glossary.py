@@ -210,3 +210,24 @@ def _with_root(root: Path, reader, path: Path) -> list[str]:
         return list(reader(path))
     finally:
         ROOT = saved
+
+
+def ui_findings() -> Iterator[str]:
+    """The interface's own translations (msgstr of every feature's kk and ru catalogue)."""
+    from babel.messages.pofile import read_po
+
+    for path in sorted((ROOT / "lms").glob("**/translations/*/LC_MESSAGES/messages.po")):
+        lang = path.parts[-3]
+        if lang not in RULES:
+            continue
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            texts = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in texts:
+                if text:
+                    yield from findings(path, message.lineno, lang, text)
+
+
+def test_the_interface_uses_the_glossarys_terms_too() -> None:
+    assert list(ui_findings()) == []

@@ -23,6 +23,22 @@ def test_anyone_reads_a_public_lesson_and_is_asked_to_sign_in(client, course) ->
     assert "Set-Cookie" not in response.headers
 
 
+def test_a_revisit_without_a_session_is_answered_304_and_a_signed_in_page_has_no_etag(
+    client, login, course, learner
+) -> None:
+    first = client.get(f"/courses/{course.slug}/items/intro")
+    assert first.headers.get("ETag")
+    again = client.get(
+        f"/courses/{course.slug}/items/intro", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.get_data() == b""
+    login(learner)
+    signed_in = client.get(
+        f"/courses/{course.slug}/items/intro", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert signed_in.status_code == 200 and "ETag" not in signed_in.headers
+
+
 def test_the_course_page_links_lessons_only(client, course) -> None:
     html = client.get(f"/courses/{course.slug}").get_data(as_text=True)
     assert f'href="/courses/{course.slug}/items/intro"' in html

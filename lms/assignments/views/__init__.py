@@ -36,7 +36,7 @@ from lms.i18n import localized
 T = TypeVar("T")
 
 # The status fragment is refreshed by lms/static/oqu.js (data-poll-url): no script of our own.
-bp = Blueprint("assignments", __name__, template_folder="templates")
+bp = Blueprint("assignments", __name__, template_folder="../templates")
 
 
 def committed(session: Session, write: Callable[[], T]) -> T:
