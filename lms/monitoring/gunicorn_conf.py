@@ -48,6 +48,15 @@ def when_ready(server: _Any) -> None:
         engine.dispose()
 
 
+def post_worker_init(worker: _Any) -> None:
+    """Before a worker takes its first request: import what the app imports lazily (nbformat
+    and its schema validator, 1-2 s, seconds more on a busy machine) so that no learner's
+    first workspace or notebook page pays for it."""
+    from lms import warmup
+
+    warmup.run()
+
+
 def child_exit(server: _Any, worker: _Any) -> None:
     if _multiproc.enabled():
         from prometheus_client import multiprocess

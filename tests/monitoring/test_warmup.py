@@ -1,0 +1,22 @@
+"""A web worker imports the notebook machinery before its first request."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_warmup_loads_nbformat_in_a_fresh_process() -> None:
+    code = (
+        "import sys; import lms; assert 'nbformat' not in sys.modules; "
+        "from lms import warmup; warmup.run(); assert 'nbformat' in sys.modules; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_gunicorn_runs_it_in_every_worker() -> None:
+    from lms.monitoring import gunicorn_conf
+
+    assert callable(gunicorn_conf.post_worker_init)
