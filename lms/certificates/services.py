@@ -208,6 +208,8 @@ def may_reissue(certificate: Certificate, *, user: User) -> bool:
 def reissue(session: Session, *, certificate: Certificate, user: User) -> Certificate:
     """A new certificate of the same completion under ``user``'s current name, with a new
     code; the old one is revoked as replaced and points to the new one."""
+    # Read again under a row lock: two requests at once give one new certificate, not two.
+    session.refresh(certificate, with_for_update=True)
     if not may_reissue(certificate, user=user):
         raise NothingToReissue(certificate.code)
     new = Certificate(
