@@ -29,9 +29,11 @@ MEDIA_TYPE = "vc+jwt"
 # Our own status method (VC 2.0 and Open Badges 3.0 ask only that a status entry have an
 # ``id`` and a ``type`` naming its method; the v2 context's @vocab makes this an
 # issuer-dependent term). GET the entry's ``id``: JSON {"status": "valid" | "revoked",
-# "reason": ...}, 404 for an unknown code. Chosen over a W3C Bitstring Status List because
-# revocation here is decided at read time (account deleted, completion annulled), and a
-# per-certificate answer shows no more than the public /verify page does.
+# "reason": translated text, "reasonKind": one of the fixed kinds, "replacedBy": the new
+# certificate's address after a re-issue}, 404 for an unknown code. Chosen over a W3C
+# Bitstring Status List because revocation here is decided at read time (account deleted,
+# completion annulled), and a per-certificate answer shows no more than the public /verify
+# page does.
 STATUS_TYPE = "OquCertificateStatus"
 ALMATY = timezone(timedelta(hours=5))  # Asia/Almaty, fixed at UTC+5
 

@@ -2,8 +2,9 @@
 
 Kept apart from the services because the wording needs the app's translations. The
 document language is the learner's language of study (the course language chosen at
-enrolment), unless another UI language is asked for; the course title falls back to the
-language of study, then to the course's first language.
+enrolment), unless another UI language is asked for. The facts themselves (the holder's
+name, the course title in the language of study, the tier, the day) are the ones stored on
+the certificate at issue, whatever the language of the wording around them.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ from flask_babel import lazy_gettext as _l
 
 from lms.certificates import credential, pdf
 from lms.certificates.keys import KeyStore
-from lms.certificates.services import ACCOUNT_DELETED, ANNULLED_PREFIX, CertificateFacts
-from lms.i18n import LANGUAGES, localized
+from lms.certificates.models import RevocationKind
+from lms.certificates.services import CertificateFacts
+from lms.i18n import LANGUAGES
 
 TIER_NAMES = {
     "public": _l("AI for everyone (public tier)"),
     "specialist": _l("AI for industry specialists (specialist tier)"),
+}
+
+REVOCATION_REASONS = {
+    RevocationKind.ISSUED_IN_ERROR: _l("issued in error"),
+    RevocationKind.FRAUD: _l("fraud"),
+    RevocationKind.COMPLETION_ANNULLED: _l("completion annulled"),
+    RevocationKind.ACCOUNT_DELETED: _l("holder's account deleted"),
+    RevocationKind.REPLACED: _l("replaced by a newer certificate"),
 }
 
 
@@ -52,32 +62,21 @@ def subject_key(app: Flask | None = None) -> bytes:
 
 def document_language(facts: CertificateFacts, requested: str | None = None) -> str:
     """``requested`` if it is a UI language, else the language of study, else Kazakh."""
-    for candidate in (
-        requested,
-        facts.language,
-        facts.holder.locale if facts.holder is not None else None,
-    ):
+    for candidate in (requested, facts.language):
         if candidate in LANGUAGES:
             return str(candidate)
     return "kk"
-
-
-def course_title(facts: CertificateFacts, language: str) -> str:
-    course = facts.course
-    return localized(course.title, [facts.language, *course.languages], locale=language)
 
 
 def tier_name(tier: str) -> str:
     return str(TIER_NAMES.get(tier, tier))
 
 
-def reason_text(reason: str | None) -> str:
-    """A revocation reason for display: the known ones translated, an admin's as written."""
-    if reason == ACCOUNT_DELETED:
-        return _("holder's account deleted")
-    if reason and reason.startswith(ANNULLED_PREFIX):
-        return _("completion annulled: %(reason)s", reason=reason.removeprefix(ANNULLED_PREFIX))
-    return reason or ""
+def reason_text(kind: str | None) -> str:
+    """Why a certificate is revoked, translated (never the admin's note)."""
+    if kind is None:
+        return ""
+    return str(REVOCATION_REASONS.get(RevocationKind(kind), kind))
 
 
 def sheet(facts: CertificateFacts, language: str) -> pdf.Sheet:
@@ -90,7 +89,7 @@ def sheet(facts: CertificateFacts, language: str) -> pdf.Sheet:
             certifies=_("This certifies that"),
             holder_name=facts.holder_name or "",
             completed=_("has completed the course"),
-            course_title=course_title(facts, language),
+            course_title=facts.course_title,
             tier_line=_("Tier: %(tier)s", tier=tier_name(facts.tier)),
             date_line=_(
                 "Completed on %(date)s", date=format_date(facts.completed_on, format="long")
@@ -107,7 +106,7 @@ def sheet(facts: CertificateFacts, language: str) -> pdf.Sheet:
 def claims(facts: CertificateFacts, language: str) -> credential.Claims:
     """What the signed credential states, in ``language``."""
     with force_locale(language):
-        title = course_title(facts, language)
+        title = facts.course_title
         return credential.Claims(
             base_url=base_url(),
             code=facts.code,

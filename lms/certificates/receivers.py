@@ -8,16 +8,15 @@ from sqlalchemy.orm import Session
 
 from lms import events
 from lms.certificates import services
+from lms.certificates.models import RevocationKind
 from lms.stats import services as stats
 
 
 @events.account_deleting.connect
 def revoke_for_deleted_account(user: Any, *, session: Session, **_: Any) -> None:
-    """A deleted holder's certificates verify as revoked (their names are erased)."""
+    """A deleted holder's certificates verify as revoked; their names and credentials go."""
     for completion in stats.completions_of(session, user=user):
-        services.revoke_for_completion(
-            session, completion=completion, reason=services.ACCOUNT_DELETED
-        )
+        services.erase_holder(session, completion=completion)
 
 
 @events.completion_recorded.connect
@@ -30,7 +29,7 @@ def issue_for_completion(completion: Any, *, session: Session, **_: Any) -> None
 def revoke_for_annulled_completion(
     completion: Any, *, session: Session, reason: str, **_: Any
 ) -> None:
-    """An annulled completion's certificate is revoked with the admin's reason."""
+    """An annulled completion's certificates are revoked; the admin's reason stays internal."""
     services.revoke_for_completion(
-        session, completion=completion, reason=f"{services.ANNULLED_PREFIX}{reason}"[:500]
+        session, completion=completion, kind=RevocationKind.COMPLETION_ANNULLED, note=reason
     )

@@ -1,5 +1,5 @@
-"""My certificates, their PDF and credential, the public verification page, the JWKS, and
-the admin's revocation."""
+"""My certificates (and their re-issue under a new name), their PDF and credential, the
+public verification page, the JWKS, and the admin's revocation."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from lms.accounts import services as accounts
 from lms.certificates import credential, documents, forms, services
 from lms.db import db
 from lms.extensions import limiter, rate
-from lms.i18n import current_language
 from lms.security import roles_required
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -45,13 +44,9 @@ def _gone(facts: services.CertificateFacts) -> Response:
     body = render_template(
         "certificates/revoked_download.html",
         facts=facts,
-        reason=documents.reason_text(facts.reason),
+        reason=documents.reason_text(facts.kind),
     )
     return Response(body, status=410)
-
-
-def _view_title(facts: services.CertificateFacts) -> str:
-    return documents.course_title(facts, current_language())
 
 
 @bp.get("/certificates")
@@ -62,10 +57,46 @@ def mine() -> Any:
     return render_template(
         "certificates/mine.html",
         rows=rows,
-        title_of=_view_title,
         reason_text=documents.reason_text,
         language_of=documents.document_language,
+        may_reissue=lambda facts: services.may_reissue(facts.certificate, user=current_user),
+        form=forms.ReissueForm(),
     )
+
+
+@bp.post("/certificates/<code>/reissue")
+@login_required
+def reissue(code: str) -> Any:
+    """A new certificate under the holder's name as it is now; the old one says replaced."""
+    dbs = db.session()
+    try:
+        certificate = services.find_owned(dbs, code=code, user=current_user)
+    except services.CertificateNotFound:
+        abort(404)
+    if not forms.ReissueForm().validate_on_submit():
+        abort(400)
+    try:
+        new = services.reissue(dbs, certificate=certificate, user=current_user)
+    except services.NothingToReissue:
+        flash(
+            _(
+                "This certificate already carries your name as it is in your profile, or it "
+                "is no longer valid: nothing was re-issued."
+            ),
+            "error",
+        )
+        return redirect(url_for(".mine"), code=303)
+    dbs.commit()
+    flash(
+        _(
+            "A new certificate with the code %(new)s was issued under your current name. The "
+            "old one (%(old)s) now verifies as replaced by it.",
+            new=new.code,
+            old=certificate.code,
+        ),
+        "success",
+    )
+    return redirect(url_for(".mine"), code=303)
 
 
 @bp.get("/certificates/<code>.pdf")
@@ -89,19 +120,27 @@ def download_credential(code: str) -> Any:
     facts = _owned_facts(code)
     if not facts.valid:
         return _gone(facts)
-    store = documents.keystore()
-    # The key that signed it before, while still published, so the bytes stay the same.
-    key = (facts.certificate.key_id and store.get(facts.certificate.key_id)) or store.newest()
-    services.sign_with(db.session(), certificate=facts.certificate, kid=key.kid)
-    db.session().commit()
-    language = documents.document_language(facts, request.args.get("lang"))
-    token = credential.sign(documents.claims(facts, language), key)
+    token = _stored_credential(facts)
     response = Response(token, mimetype="application/vc+jwt")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="oqu-certificate-{facts.code}.jwt"'
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _stored_credential(facts: services.CertificateFacts) -> str:
+    """The certificate's credential as first signed, from its stored facts and in the
+    language of study; signed again (and kept) only when its key is no longer published."""
+    certificate = facts.certificate
+    store = documents.keystore()
+    if certificate.credential and certificate.key_id and store.get(certificate.key_id):
+        return certificate.credential
+    key = store.newest()
+    token = credential.sign(documents.claims(facts, documents.document_language(facts)), key)
+    services.store_credential(db.session(), certificate=certificate, token=token, kid=key.kid)
+    db.session().commit()
+    return token
 
 
 @bp.get("/verify/<code>")
@@ -115,9 +154,8 @@ def verify(code: str) -> Any:
         render_template(
             "certificates/verify.html",
             facts=facts,
-            course_title=_view_title(facts),
             tier=documents.tier_name(facts.tier),
-            reason=documents.reason_text(facts.reason),
+            reason=documents.reason_text(facts.kind),
         )
     )
     response.headers["Cache-Control"] = "no-cache"
@@ -138,7 +176,10 @@ def verify_status(code: str) -> Any:
         "status": "valid" if facts.valid else "revoked",
     }
     if not facts.valid:
-        body["reason"] = documents.reason_text(facts.reason)
+        body["reason"] = documents.reason_text(facts.kind)
+        body["reasonKind"] = str(facts.kind)
+        if facts.replaced_by is not None:
+            body["replacedBy"] = credential.verify_url(documents.base_url(), facts.replaced_by.code)
     return _public_json(body)
 
 
@@ -176,7 +217,7 @@ def admin() -> Any:
     if "@" in query:
         holder = accounts.find_by_email(dbs, email=query)
         if holder is not None:
-            found = services.certificates_of(dbs, user=holder)
+            found = services.certificates_of(dbs, user=holder, include_replaced=True)
     elif query:
         certificate = services.find(dbs, code=query)
         found = [certificate] if certificate is not None else []
@@ -186,7 +227,6 @@ def admin() -> Any:
         query=query,
         rows=rows,
         form=forms.RevokeForm(),
-        title_of=_view_title,
         reason_text=documents.reason_text,
     )
 
@@ -199,11 +239,13 @@ def admin_revoke(code: str) -> Any:
     form = forms.RevokeForm()
     back = url_for(".admin", q=certificate.code)
     if not form.validate_on_submit():
-        for error in form.reason.errors:
+        for error in (*form.kind.errors, *form.note.errors):
             flash(str(error), "error")
         return redirect(back)
     try:
-        services.revoke(dbs, certificate=certificate, reason=form.reason.data or "")
+        services.revoke_by_admin(
+            dbs, certificate=certificate, kind=form.kind.data or "", note=form.note.data
+        )
     except services.AlreadyRevoked:
         flash(_("This certificate was revoked already."), "error")
         return redirect(back)

@@ -73,8 +73,10 @@ def get_course(session: Session, slug: str, *, include_drafts: bool = False) -> 
 
 
 def may_preview(session: Session, *, user: Any, course: Course) -> bool:
-    """Whether ``user`` may see ``course`` while it is a draft (owner, co-instructor, admin)."""
-    if not getattr(user, "is_authenticated", False):
+    """Whether ``user`` may see ``course`` while it is a draft: an admin, or its owner or a
+    co-instructor who holds the instructor role (as for editing: a revoked instructor no
+    longer reads the drafts they taught)."""
+    if not is_staff(user):
         return False
     if user.has_role(Role.ADMIN) or course.owner_id == user.id:
         return True
@@ -134,10 +136,35 @@ def load_package(path: Path, *, label: str = "") -> tuple[LoadedPackage | None, 
     return read_package(path, label=label)
 
 
+def check_prerequisites(session: Session, *, package: LoadedPackage, importer: User) -> None:
+    """Refuse prerequisites ``importer`` may not name: a course that is neither published nor
+    a draft ``importer`` teaches (its title would show on the new course's page).
+
+    Raises ``store.MissingPrerequisite``, as for an unknown slug, so that the answer does not
+    tell another instructor's draft from a slug nobody uses.
+    """
+    for slug in package.prerequisites:
+        required = session.scalar(select(Course).where(Course.slug == slug))
+        if required is None or not (
+            required.published or may_preview(session, user=importer, course=required)
+        ):
+            raise store.MissingPrerequisite(slug)
+
+
 def import_package(
-    session: Session, *, package: LoadedPackage, owner: User | None = None
+    session: Session,
+    *,
+    package: LoadedPackage,
+    owner: User | None = None,
+    importer: User | None = None,
 ) -> Course:
-    """Create or update the course of a checked package (by slug, module and item ids)."""
+    """Create or update the course of a checked package (by slug, module and item ids).
+
+    ``importer``: the instructor importing it (the studio), whose prerequisites are checked
+    by ``check_prerequisites``; None for the operator's command line.
+    """
+    if importer is not None:
+        check_prerequisites(session, package=package, importer=importer)
     return store.store_package(
         session, package=package, owner_id=owner.id if owner is not None else None
     )

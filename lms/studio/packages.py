@@ -186,10 +186,16 @@ def import_zip(
             # A savepoint: a package that fails half-way leaves nothing behind.
             with session.begin_nested():
                 course = courses.import_package(
-                    session, package=package, owner=user if existing is None else None
+                    session,
+                    package=package,
+                    owner=user if existing is None else None,
+                    importer=user,
                 )
         except MissingPrerequisite as error:
             raise PackageProblems(
-                [f"course.toml: prerequisite {error.args[0]!r} is not a course on this platform"]
+                [
+                    f"course.toml: prerequisite {error.args[0]!r} is neither a published course "
+                    "on this platform nor a draft you teach"
+                ]
             ) from error
     return course

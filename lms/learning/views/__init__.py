@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.courses.models import Course, Item, ItemKind
+from lms.courses.services import may_preview
 from lms.db import db
 from lms.i18n import current_language, localized
 from lms.learning import services
@@ -73,9 +74,19 @@ def certificates_link() -> str | None:
     return None
 
 
+def title_hidden(course: Course) -> bool:
+    """Whether the viewer may not read ``course``'s title: a draft is for its own staff."""
+    return not course.published and not may_preview(db.session(), user=current_user, course=course)
+
+
 def course_names(courses: list[Course]) -> str:
-    """Course titles in the UI language, quoted, for a sentence."""
-    return ", ".join(f"«{localized(c.title, c.languages)}»" for c in courses)
+    """Course titles in the UI language, quoted, for a sentence (a draft's only for its staff)."""
+    return ", ".join(
+        _("A course that is not published yet")
+        if title_hidden(c)
+        else f"«{localized(c.title, c.languages)}»"
+        for c in courses
+    )
 
 
 def _number(value: Any) -> str:

@@ -24,6 +24,7 @@ from lms.learning.views import (
     item_status,
     item_url,
     texts_in,
+    title_hidden,
 )
 
 
@@ -48,7 +49,9 @@ def render_course(course: Course, form: EnrolForm, *, status: int = 200) -> Any:
             session, user=current_user, course=required
         )
         link = url_for(".course", slug=required.slug) if required.published else None
-        prerequisites.append({"course": required, "done": done, "link": link})
+        # A draft's title is for its own staff: others learn only that one is required.
+        hidden = title_hidden(required)
+        prerequisites.append({"course": required, "done": done, "link": link, "hidden": hidden})
         if not done:
             missing.append(required)
     login_link = None
