@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template
+from flask import Blueprint, Flask, current_app, g, jsonify, make_response, render_template
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from lms.db import db, unreachable
 
@@ -86,9 +86,19 @@ def register_error_pages(app: Flask) -> None:
 def _database_unavailable(error: OperationalError) -> Any:
     """The database is down or refuses us: one log line (not a traceback per request) and
     a 503 page; /healthz says the same to the load balancer."""
-    db.session().rollback()
+    try:
+        db.session().rollback()
+    except SQLAlchemyError:
+        pass
     log.error(unreachable(error, current_app.config["DATABASE_URL"]))
-    return render_template("main/error.html", code=503), 503
+    # The page is drawn for an anonymous visitor: loading the signed-in user would reach
+    # the database again, and that second failure would be a 500.
+    from lms.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    response = make_response(render_template("main/error.html", code=503), 503)
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _error_page(error: Any) -> Any:

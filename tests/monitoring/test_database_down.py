@@ -46,3 +46,23 @@ def test_pages_answer_503_and_log_one_line_while_the_database_is_down(tmp_path, 
     assert "Connection refused" in errors[0].getMessage()
     assert "hunter2" not in errors[0].getMessage()
     assert client.get("/healthz").status_code == 503
+
+
+def test_a_signed_in_learner_also_gets_the_503_page_and_is_told_when_to_retry(tmp_path, caplog):
+    """The user loader is the first to reach the database; the error page must not try
+    again (that second failure was a 500 while PostgreSQL restarted under load)."""
+    app = create_app({"TESTING": True, "DATABASE_URL": _nowhere(), "SECRET_KEY": "x"})
+    client = app.test_client()
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(
+        headers={"User-Agent": "phone"}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    ):
+        identifier = _create_identifier()
+    with client.session_transaction() as cookie:
+        cookie.update(_user_id="1", _fresh=True, _id=identifier)
+    caplog.set_level(logging.ERROR)
+    page = client.get("/dashboard", headers={"Accept-Language": "en", "User-Agent": "phone"})
+    assert page.status_code == 503
+    assert "Something went wrong on our side" in page.get_data(as_text=True)
+    assert page.headers["Retry-After"] == "30"
