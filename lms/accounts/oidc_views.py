@@ -100,7 +100,8 @@ def sign_in_buttons() -> dict[str, Any]:
 
 
 def _sign_in(user: User) -> None:
-    """Sign ``user`` in: the one place single sign-on starts a session."""
+    """Sign ``user`` in: the one place single sign-on starts a session (a fresh cookie:
+    nothing set before it survives). Whatever it writes, the caller commits."""
     session.clear()
     login_user(user)
     session[views.SESSION_STAMP] = services.session_stamp(user)
@@ -108,6 +109,7 @@ def _sign_in(user: User) -> None:
 
 def _signed_in(user: User, target: str | None, message: str | None = None) -> Response:
     _sign_in(user)
+    db.session().commit()
     refresh()
     flash(message or _("Welcome, %(name)s.", name=user.full_name), "success")
     return i18n.remember_language(redirect(i18n.safe_next(target, views._landing())), user.locale)
