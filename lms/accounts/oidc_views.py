@@ -231,9 +231,6 @@ def _claims(client: Any, token: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/login/oidc/<name>/callback")
 def callback(name: str) -> Any:
     provider = _provider(name)
-    intent = session.pop(INTENT, None)
-    if not isinstance(intent, dict) or intent.get("p") != name:
-        intent = {}
     if request.args.get("error"):
         return _refused(provider, "cancelled")
     # RFC 9207: a provider that names itself must name the one this flow went to.
@@ -256,6 +253,10 @@ def callback(name: str) -> Any:
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError):
         log.warning("OpenID provider %s: the answer was refused", name, exc_info=True)
         return _refused(provider, "token")
+    # Only the answer to this browser's own flow (its state matched) ends that flow.
+    intent = session.pop(INTENT, None)
+    if not isinstance(intent, dict) or intent.get("p") != name:
+        intent = {}
     return _after_identity(provider, identity, intent)
 
 

@@ -20,6 +20,7 @@ from lms.accounts.models import OidcLink, User
 from lms.db import db
 from tests.accounts.conftest import random_iin
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.oidc.conftest import NAME, alter_id_token, signed_in_as, start_sign_in
 
 pytestmark = [pytest.mark.oidc, pytest.mark.browser, pytest.mark.xdist_group("oidc")]
@@ -248,3 +249,32 @@ def test_a_different_iin_on_file_stops_sign_in(
     with live_app.app_context():
         person = db.session().scalar(select(User).where(User.email == email)).person
         assert person.iin_hash == on_file and person.iin_verified_by is None
+
+
+def test_connect_and_disconnect_on_the_sign_in_methods_page(
+    new_page, live_app, live_server, provider, people, make_account
+) -> None:
+    email = make_account()
+    login = people.add(email=address(), name="Work Address")
+    page = new_page()
+    log_in(page, live_server, email)
+    page.goto(f"{live_server}/profile/sign-in-methods")
+    page.click(f'a[href="/profile/sign-in-methods/{NAME}/connect"]')
+    page.wait_for_url(lambda url: "/interaction/" in url)
+    page.fill("#login", login)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/profile/sign-in-methods")
+    assert "Test ID is connected to your account." in page.inner_text(".flashes")
+    assert links(live_app, email) == [login]
+
+    # The provider now signs in to this account, whatever address it gives.
+    fresh = new_page()
+    start_sign_in(fresh, live_server, login)
+    assert signed_in_as(fresh, live_server) == email
+
+    # The account has a password, so the provider can be disconnected.
+    page.goto(f"{live_server}/profile/sign-in-methods")
+    with page.expect_navigation():
+        page.click(f'form[action="/profile/sign-in-methods/{NAME}/unlink"] button')
+    assert "Test ID is disconnected from your account." in page.inner_text(".flashes")
+    assert links(live_app, email) == []
