@@ -21,7 +21,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    after_this_request,
     current_app,
     flash,
     redirect,
@@ -30,14 +29,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from lms import i18n
-from lms.accounts import mail, oidc, oidc_forms, services, views
+from lms.accounts import oidc, oidc_forms, services, views
 from lms.accounts.models import User
 from lms.db import db
 from lms.extensions import limiter, rate
@@ -55,10 +54,10 @@ HTTP_TIMEOUT = 10
 
 def init_app(app: Flask) -> None:
     """Read ``OIDC_PROVIDERS`` (a clear error at start-up when it is wrong) and register."""
-    providers = oidc.parse_providers(app.config.get("OIDC_PROVIDERS"))
+    configured = oidc.parse_providers(app.config.get("OIDC_PROVIDERS"))
     registry = OAuth()
     registry.init_app(app)
-    for provider in providers:
+    for provider in configured:
         registry.register(
             name=provider.name,
             client_id=provider.client_id,
@@ -70,17 +69,20 @@ def init_app(app: Flask) -> None:
                 "default_timeout": HTTP_TIMEOUT,
             },
         )
-    app.extensions[EXTENSION] = ({p.name: p for p in providers}, registry)
+    app.extensions[EXTENSION] = ({p.name: p for p in configured}, registry)
+    from lms.accounts import oidc_link_views  # noqa: F401 - its routes are on this blueprint
+
     app.register_blueprint(bp)
 
 
-def _providers() -> dict[str, oidc.ProviderSettings]:
-    providers: dict[str, oidc.ProviderSettings] = current_app.extensions[EXTENSION][0]
-    return providers
+def providers() -> dict[str, oidc.ProviderSettings]:
+    """The configured providers, by name."""
+    found: dict[str, oidc.ProviderSettings] = current_app.extensions[EXTENSION][0]
+    return found
 
 
 def _provider(name: str) -> oidc.ProviderSettings:
-    return _providers().get(name) or abort(404)
+    return providers().get(name) or abort(404)
 
 
 def _client(name: str) -> Any:
@@ -93,9 +95,7 @@ def sign_in_buttons() -> dict[str, Any]:
         return {"oidc_providers": []}
     locale = i18n.current_language()
     return {
-        "oidc_providers": [
-            {"name": p.name, "label": p.label(locale)} for p in _providers().values()
-        ]
+        "oidc_providers": [{"name": p.name, "label": p.label(locale)} for p in providers().values()]
     }
 
 
@@ -107,7 +107,7 @@ def _sign_in(user: User) -> None:
     session[views.SESSION_STAMP] = services.session_stamp(user)
 
 
-def _signed_in(user: User, target: str | None, message: str | None = None) -> Response:
+def signed_in_response(user: User, target: str | None, message: str | None = None) -> Response:
     _sign_in(user)
     db.session().commit()
     refresh()
@@ -162,7 +162,7 @@ REASONS = {
 }
 
 
-def _refused(provider: oidc.ProviderSettings, reason: str, status: int = 400) -> Any:
+def refused(provider: oidc.ProviderSettings, reason: str, status: int = 400) -> Any:
     label = provider.label(i18n.current_language())
     return render_template(
         "accounts/oidc/refused.html", label=label, message=REASONS[reason](label)
@@ -182,7 +182,7 @@ def _authorize(provider: oidc.ProviderSettings, *, link_user: int | None, target
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError):
         log.exception("OpenID provider %s: discovery failed", provider.name)
-        return _refused(provider, "unreachable", 502)
+        return refused(provider, "unreachable", 502)
     if metadata.get("issuer") != provider.issuer:
         log.error(
             "OpenID provider %s: discovery names the issuer %r, not the configured %r",
@@ -191,7 +191,7 @@ def _authorize(provider: oidc.ProviderSettings, *, link_user: int | None, target
             provider.issuer,
         )
         client.server_metadata.pop("_loaded_at", None)
-        return _refused(provider, "unreachable", 502)
+        return refused(provider, "unreachable", 502)
     session[INTENT] = {"p": provider.name, "link": link_user, "next": target}
     return client.authorize_redirect(_callback_url(provider), ui_locales=i18n.current_language())
 
@@ -232,10 +232,10 @@ def _claims(client: Any, token: dict[str, Any]) -> dict[str, Any]:
 def callback(name: str) -> Any:
     provider = _provider(name)
     if request.args.get("error"):
-        return _refused(provider, "cancelled")
+        return refused(provider, "cancelled")
     # RFC 9207: a provider that names itself must name the one this flow went to.
     if request.args.get("iss", provider.issuer) != provider.issuer:
-        return _refused(provider, "token")
+        return refused(provider, "token")
     client = _client(name)
     try:
         token = client.authorize_access_token()
@@ -246,13 +246,13 @@ def callback(name: str) -> Any:
         )
     except MismatchingStateError:
         log.warning("OpenID provider %s: a callback with an unknown state", name)
-        return _refused(provider, "state")
+        return refused(provider, "state")
     except oidc.IdentityRefused as refusal:
         log.warning("OpenID provider %s: identity refused (%s)", name, refusal.reason)
-        return _refused(provider, refusal.reason)
+        return refused(provider, refusal.reason)
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError):
         log.warning("OpenID provider %s: the answer was refused", name, exc_info=True)
-        return _refused(provider, "token")
+        return refused(provider, "token")
     # Only the answer to this browser's own flow (its state matched) ends that flow.
     intent = session.pop(INTENT, None)
     if not isinstance(intent, dict) or intent.get("p") != name:
@@ -267,7 +267,7 @@ def _after_identity(
     target = intent.get("next") or None
     if intent.get("link") is not None and current_user.is_authenticated:
         if intent["link"] != current_user.id:
-            return _refused(provider, "state")
+            return refused(provider, "state")
         return _connect_signed_in(provider, identity)
     row = oidc.find_link(dbs, provider=provider.name, subject=identity.subject)
     if row is not None:
@@ -275,15 +275,15 @@ def _after_identity(
             user = oidc.signed_in(dbs, link_row=row, identity=identity)
         except oidc.IinConflict:
             dbs.rollback()
-            return _refused(provider, "iin", 403)
+            return refused(provider, "iin", 403)
         except oidc.IdentityRefused:
             dbs.rollback()
-            return _refused(provider, "inactive", 403)
+            return refused(provider, "inactive", 403)
         dbs.commit()
-        return _signed_in(user, target)
+        return signed_in_response(user, target)
     existing = services.find_by_email(dbs, email=identity.email)
     if existing is not None and not existing.is_active:
-        return _refused(provider, "inactive", 403)
+        return refused(provider, "inactive", 403)
     session[PENDING] = {"identity": identity.as_dict(), "at": int(time.time()), "next": target}
     if existing is not None:
         return redirect(url_for(".link_existing"))
@@ -296,41 +296,41 @@ def _connect_signed_in(provider: oidc.ProviderSettings, identity: oidc.Identity)
     try:
         oidc.link(dbs, user=user, identity=identity)
     except oidc.LinkedElsewhere:
-        return _refused(provider, "elsewhere", 409)
+        return refused(provider, "elsewhere", 409)
     except oidc.AlreadyLinked:
-        return _refused(provider, "already", 409)
+        return refused(provider, "already", 409)
     except oidc.IinConflict:
         dbs.rollback()
-        return _refused(provider, "iin", 403)
+        return refused(provider, "iin", 403)
     dbs.commit()
     label = provider.label(i18n.current_language())
     flash(_("%(label)s is connected to your account.", label=label), "success")
     return redirect(url_for(".connections"))
 
 
-def _pending() -> tuple[oidc.ProviderSettings, oidc.Identity, str | None] | None:
+def pending_identity() -> tuple[oidc.ProviderSettings, oidc.Identity, str | None] | None:
     data = session.get(PENDING)
     if not isinstance(data, dict) or not isinstance(data.get("at"), int):
         return None
     identity = oidc.Identity.from_dict(data.get("identity"))
-    if identity is None or identity.provider not in _providers():
+    if identity is None or identity.provider not in providers():
         return None
     if time.time() - data["at"] > PENDING_MAX_AGE:
         session.pop(PENDING, None)
         return None
-    return _providers()[identity.provider], identity, data.get("next")
+    return providers()[identity.provider], identity, data.get("next")
 
 
-def _no_pending() -> Any:
+def no_pending() -> Any:
     flash(_("Your sign-in has expired. Please start again."), "error")
     return redirect(url_for("accounts.login"))
 
 
 @bp.route("/login/oidc/profile", methods=["GET", "POST"])
 def first_profile() -> Any:
-    pending = _pending()
+    pending = pending_identity()
     if pending is None:
-        return _no_pending()
+        return no_pending()
     provider, identity, target = pending
     form = oidc_forms.FirstProfileForm(
         ask_name=not identity.name, ask_iin=identity.iin_hash is None
@@ -370,149 +370,9 @@ def first_profile() -> Any:
         ), 400
     except oidc.LinkedElsewhere:
         dbs.rollback()
-        return _refused(provider, "elsewhere", 409)
+        return refused(provider, "elsewhere", 409)
     dbs.commit()
-    return _signed_in(user, target)
-
-
-def _link_page(
-    provider: oidc.ProviderSettings,
-    identity: oidc.Identity,
-    form: oidc_forms.LinkPasswordForm | None = None,
-    status: int = 200,
-) -> Any:
-    return render_template(
-        "accounts/oidc/link.html",
-        label=provider.label(i18n.current_language()),
-        identity=identity,
-        form=form or oidc_forms.LinkPasswordForm(formdata=None),
-        mail_form=oidc_forms.ConfirmForm(prefix="mail", formdata=None),
-    ), status
-
-
-@bp.route("/login/oidc/link", methods=["GET", "POST"])
-@limiter.limit(rate("login"), methods=["POST"])
-def link_existing() -> Any:
-    """An account with the provider's e-mail exists: its owner proves it is theirs."""
-    pending = _pending()
-    if pending is None:
-        return _no_pending()
-    provider, identity, target = pending
-    dbs = db.session()
-    if services.find_by_email(dbs, email=identity.email) is None:
-        return redirect(url_for(".first_profile"))
-    form = oidc_forms.LinkPasswordForm()
-    if request.method == "GET":
-        return _link_page(provider, identity)
-    if not form.validate_on_submit():
-        return _link_page(provider, identity, form, 400)
-    user = services.authenticate(dbs, email=identity.email, password=form.password.data)
-    if user is None:
-        form.password.errors.append(_("The password is not right."))
-        return _link_page(provider, identity, form, 400)
-    return _link_and_sign_in(provider, identity, user, target)
-
-
-def _link_and_sign_in(
-    provider: oidc.ProviderSettings, identity: oidc.Identity, user: User, target: str | None
-) -> Any:
-    dbs = db.session()
-    try:
-        oidc.link(dbs, user=user, identity=identity)
-    except oidc.IinConflict:
-        dbs.rollback()
-        return _refused(provider, "iin", 403)
-    except oidc.LinkedElsewhere:
-        dbs.rollback()
-        return _refused(provider, "elsewhere", 409)
-    except oidc.AlreadyLinked:
-        dbs.rollback()
-        return _refused(provider, "already", 409)
-    dbs.commit()
-    label = provider.label(user.locale)
-    with force_locale(user.locale):
-        message = _("%(label)s is connected to your account.", label=label)
-    return _signed_in(user, target, message)
-
-
-@bp.post("/login/oidc/link/mail")
-@limiter.limit(rate("password_reset"))
-def link_by_mail() -> Any:
-    pending = _pending()
-    if pending is None:
-        return _no_pending()
-    provider, identity, _target = pending
-    form = oidc_forms.ConfirmForm(prefix="mail")
-    if not form.validate_on_submit():
-        return _link_page(provider, identity, status=400)
-    user = services.find_by_email(db.session(), email=identity.email)
-    if user is None or not user.is_active:
-        return redirect(url_for(".first_profile"))
-    _send_link_mail(provider, identity, user)
-    return render_template(
-        "accounts/oidc/mail_sent.html",
-        label=provider.label(i18n.current_language()),
-        email=user.email,
-    )
-
-
-def _send_link_mail(provider: oidc.ProviderSettings, identity: oidc.Identity, user: User) -> None:
-    token = oidc.link_token(user, identity, secret=current_app.config["SECRET_KEY"])
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(".confirm_link", token=token)
-    with force_locale(user.locale):
-        label = provider.label(user.locale)
-        subject = _("Connect %(label)s to your Oqu account", label=label)
-        body = (
-            "\n\n".join(
-                [
-                    _("Hello, %(name)s.", name=user.full_name),
-                    _(
-                        "Someone, probably you, signed in with %(label)s and asked to connect "
-                        "it to your Oqu account. To connect it, open this link within one "
-                        "hour:",
-                        label=label,
-                    ),
-                    link,
-                    _("If you did not ask for this, ignore this message: nothing changes."),
-                    _("Oqu, Kazakhstan's national platform for AI skills"),
-                ]
-            )
-            + "\n"
-        )
-    config, logger, to = dict(current_app.config), current_app.logger, user.email
-
-    def deliver() -> None:
-        try:
-            mail.send(config, to=to, subject=subject, body=body)
-        except OSError:
-            logger.exception("could not send the single sign-on link mail")
-
-    @after_this_request
-    def send_when_answered(response: Response) -> Response:
-        response.call_on_close(deliver)
-        return response
-
-
-@bp.route("/login/oidc/link/<token>", methods=["GET", "POST"])
-def confirm_link(token: str) -> Any:
-    """The mailed link: a page with a button (mail scanners open links; they do not post)."""
-    dbs = db.session()
-    found = oidc.read_link_token(dbs, token=token, secret=current_app.config["SECRET_KEY"])
-    if found is None or found[1].provider not in _providers():
-        return render_template("accounts/oidc/link_invalid.html"), 400
-    user, identity = found
-    provider = _providers()[identity.provider]
-    form = oidc_forms.ConfirmForm()
-    if not form.validate_on_submit():
-        return render_template(
-            "accounts/oidc/confirm.html",
-            form=form,
-            token=token,
-            label=provider.label(i18n.current_language()),
-            identity=identity,
-            account=user.email,
-        ), (400 if request.method == "POST" else 200)
-    return _link_and_sign_in(provider, identity, user, None)
+    return signed_in_response(user, target)
 
 
 @bp.get("/profile/sign-in-methods")
@@ -524,10 +384,10 @@ def connections() -> Any:
     verified_by = user.person.iin_verified_by
     return render_template(
         "accounts/oidc/connections.html",
-        providers=[(p, p.label(locale), links.get(p.name)) for p in _providers().values()],
+        providers=[(p, p.label(locale), links.get(p.name)) for p in providers().values()],
         has_password=bool(user.password_hash),
         verified_label=(
-            _providers()[verified_by].label(locale) if verified_by in _providers() else verified_by
+            providers()[verified_by].label(locale) if verified_by in providers() else verified_by
         ),
         form=oidc_forms.ConfirmForm(formdata=None),
     )
