@@ -156,9 +156,6 @@ REASONS = {
         "Your Oqu account is already connected to a %(label)s account.", label=label
     ),
     "inactive": lambda label: _("This Oqu account cannot sign in."),
-    "expired": lambda label: _(
-        "Signing in with %(label)s took too long. Please start again.", label=label
-    ),
 }
 
 
