@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
 import socket
 import subprocess
@@ -266,7 +267,9 @@ def provider(
         text=True,
     )
     assert process.stdout is not None
-    line = process.stdout.readline()  # "listening PORT" once it accepts connections
+    # "listening PORT" once it accepts connections; nothing within 30 s is a failure too.
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    line = process.stdout.readline() if ready else ""
     if not line.startswith("listening"):
         process.kill()
         log.close()
