@@ -121,6 +121,16 @@ def test_the_app_does_not_start_with_wrong_settings(database_url, instance_dir) 
         create_app(app_settings_for(database_url, instance_dir, OIDC_PROVIDERS=broken))
 
 
+def test_providers_come_from_the_environment(database_url, instance_dir, monkeypatch) -> None:
+    monkeypatch.setenv("LMS_OIDC_PROVIDERS", json.dumps([PROVIDER]))
+    app = create_app(app_settings_for(database_url, instance_dir))
+    html = app.test_client().get("/login", headers={"Accept-Language": "en"}).get_data(True)
+    assert "Sign in with Akimat ID" in html
+    monkeypatch.setenv("LMS_OIDC_PROVIDERS", '[{"name": "akimat",')
+    with pytest.raises(oidc.OidcConfigError, match="not valid JSON"):
+        create_app(app_settings_for(database_url, instance_dir))
+
+
 @pytest.mark.parametrize("locale", ["kk", "ru", "en"])
 def test_login_page_has_a_button_per_provider_in_each_language(
     database_url, instance_dir, locale
