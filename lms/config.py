@@ -74,6 +74,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "WORKER_METRICS_PORT": 0,  # a Celery worker serves its metrics here; 0: not at all
         "WORKER_METRICS_HOST": "127.0.0.1",
         "BACKUP_KEY": "",  # encrypts backup archives; `flask backup new-key` makes one
+        # Single sign-on: a JSON list of OpenID providers, each {"name", "issuer",
+        # "client_id", "client_secret", "label" (a text, or texts by language), optional
+        # "iin_claim"}; the callback to register there is <BASE_URL>/login/oidc/<name>/callback.
+        "OIDC_PROVIDERS": "[]",
         # Mail: with no host, messages are written to the log.
         "MAIL_HOST": "",
         "MAIL_PORT": 587,

@@ -8,10 +8,11 @@ from lms.accounts import receivers  # noqa: F401 - subscribes to lms.events on i
 
 def init_app(app: Flask) -> None:
     """Register the accounts blueprint and the ``users`` command group."""
-    from lms.accounts import cli, views
+    from lms.accounts import cli, oidc_views, views
     from lms.extensions import login_manager
 
     app.register_blueprint(views.bp)
+    oidc_views.init_app(app)  # single sign-on (OpenID Connect), with LMS_OIDC_PROVIDERS
     login_manager.user_loader(views.load_user)
     app.cli.add_command(cli.users_group)
     login_manager.login_message = lazy_gettext("Please log in to see this page.")

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, utcnow
@@ -42,6 +42,10 @@ class Person(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_person_key)
     iin_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when an identity provider asserted this IIN (lms/accounts/oidc.py): the name of
+    # that provider and when. A typed IIN is checked only by its check digit.
+    iin_verified_by: Mapped[str | None] = mapped_column(String(40))
+    iin_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list[User]] = relationship(back_populates="person")
@@ -101,3 +105,24 @@ class UserRole(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class OidcLink(Base):
+    """An account at an OpenID provider (its subject) that signs in to an Oqu account.
+
+    ``provider`` is the provider's name in ``LMS_OIDC_PROVIDERS``. One subject of a provider
+    signs in to one account; an account holds at most one subject per provider.
+    """
+
+    __tablename__ = "oidc_link"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        UniqueConstraint("user_id", "provider"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -86,10 +87,8 @@ def register_error_pages(app: Flask) -> None:
 def _database_unavailable(error: OperationalError) -> Any:
     """The database is down or refuses us: one log line (not a traceback per request) and
     a 503 page; /healthz says the same to the load balancer."""
-    try:
+    with contextlib.suppress(SQLAlchemyError):
         db.session().rollback()
-    except SQLAlchemyError:
-        pass
     log.error(unreachable(error, current_app.config["DATABASE_URL"]))
     # The page is drawn for an anonymous visitor: loading the signed-in user would reach
     # the database again, and that second failure would be a 500.
