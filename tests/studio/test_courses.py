@@ -14,6 +14,7 @@ from lms.courses.services import published_courses
 from lms.learning.models import Enrollment, ItemProgress
 from lms.stats.models import Completion
 from lms.stats.services import record_completion
+from tests.conftest import PASSWORD
 
 GOOD = {
     "slug": "intro-to-ai",
@@ -318,3 +319,16 @@ def test_editing_a_published_course_leaves_completions_alone(
     # studio's new item (not in that package) out of the course.
     assert session.scalar(select(Item).where(Item.id == lesson.id)).active is True
     assert session.get(Item, added.id).active is False
+
+
+def test_the_co_instructor_form_is_rate_limited(
+    app_settings, request, session, make_user, instructor, make_studio_course
+) -> None:
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_CO_INSTRUCTOR="3 per hour")
+    client = request.getfixturevalue("app").test_client()
+    course = make_studio_course(instructor)
+    client.post("/login", data={"email": instructor.email, "password": PASSWORD})
+    url = f"/studio/courses/{course.slug}/instructors"
+    for n in range(3):
+        assert client.post(url, data={"email": f"probe{n}@example.kz"}).status_code == 400
+    assert client.post(url, data={"email": "probe9@example.kz"}).status_code == 429
