@@ -7,7 +7,7 @@ Every way of signing in (password, the welcome mail's link, single sign-on) call
 
 from __future__ import annotations
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_login import logout_user
 
 from lms.accounts import services
@@ -27,6 +27,9 @@ def log_in(user: User) -> int:
     import flask_login
 
     session.clear()
+    services.end_expired_sessions(
+        db.session(), user=user, policy=services.SessionPolicy.from_config(current_app.config)
+    )
     row, token = services.start_session(
         db.session(),
         user=user,

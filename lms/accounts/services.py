@@ -13,7 +13,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import events, reference
@@ -493,8 +493,6 @@ def session_user(
 ) -> tuple[User, LoginSession] | None:
     """The account and session row the cookie names, or None when the session has ended,
     expired, or belongs to another (or a disabled) account. One round trip."""
-    from sqlalchemy.orm import joinedload
-
     now = now or utcnow()
     found = session.execute(
         select(User, LoginSession)
@@ -546,22 +544,30 @@ def end_sessions(session: Session, *, user: User, keep: int | None = None) -> in
 def active_sessions(
     session: Session, *, user: User, policy: SessionPolicy, now: datetime | None = None
 ) -> list[LoginSession]:
-    """The account's sessions still alive, most recently seen first; ended ones go."""
+    """The account's sessions still alive, most recently seen first."""
     now = now or utcnow()
-    rows = list(
-        session.scalars(
-            select(LoginSession)
-            .where(LoginSession.user_id == user.id)
-            .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+    rows = session.scalars(
+        select(LoginSession)
+        .where(LoginSession.user_id == user.id)
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+    )
+    return [row for row in rows if policy.alive(row, now)]
+
+
+def end_expired_sessions(
+    session: Session, *, user: User, policy: SessionPolicy, now: datetime | None = None
+) -> int:
+    """Remove the account's sessions past their idle timeout or lifetime (done at each
+    sign-in, so rows never pile up); how many went."""
+    now = now or utcnow()
+    result = session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            (LoginSession.last_seen_at <= now - policy.idle)
+            | (LoginSession.created_at <= now - policy.lifetime),
         )
     )
-    alive = [row for row in rows if policy.alive(row, now)]
-    for row in rows:
-        if row not in alive:
-            session.delete(row)
-    if len(alive) != len(rows):
-        session.flush()
-    return alive
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 _BROWSERS = (
