@@ -105,3 +105,19 @@ def test_no_url_answers_an_oversized_upload_with_a_500(app, client, make_user, l
         assert response.status_code != 500, path
         seen += 1
     assert seen > 20
+
+
+def test_a_redis_outage_never_turns_a_login_into_a_500(app_settings, request, make_user) -> None:
+    # Nothing listens on port 1: the limiter falls back to counting in this process.
+    app_settings.update(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        RATELIMIT_LOGIN="2 per minute",
+    )
+    client = request.getfixturevalue("app").test_client()
+    user = make_user()
+    statuses = [
+        client.post("/login", data={"email": user.email, "password": "wrong one!"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429], "the in-memory fallback still limits"
