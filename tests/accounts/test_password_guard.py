@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from lms.accounts.models import Person, User
+from lms.accounts.models import LoginSession, Person, User
 from lms.db import make_engine
 from tests.accounts.conftest import NEW_PASSWORD
 from tests.accounts.live import Browser, servers
@@ -100,6 +101,22 @@ def test_the_11th_wrong_password_across_two_processes_is_refused_and_reset_still
         assert status == 302
         status, _h, _t = owner.request(f"{bases[0]}/profile")
         assert status == 200
+        # "Last seen" is written by the server after answering, in its own transaction.
+        engine = make_engine(fresh_database)
+        with engine.begin() as conn:
+            conn.execute(
+                update(LoginSession).values(last_seen_at=datetime.now(UTC) - timedelta(minutes=9))
+            )
+        assert owner.request(f"{bases[1]}/profile")[0] == 200
+        deadline = time.monotonic() + 10
+        while True:
+            with engine.connect() as conn:
+                seen = conn.execute(select(func.max(LoginSession.last_seen_at))).scalar_one()
+            if seen.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(minutes=1):
+                break
+            assert time.monotonic() < deadline, "last seen was not written"
+            time.sleep(0.1)
+        engine.dispose()
 
 
 def test_an_unknown_address_is_blocked_the_same_way(tmp_path, fresh_database) -> None:
