@@ -67,7 +67,8 @@ def init_app(app: Flask) -> None:
         )
         if str(current_app.config["BASE_URL"]).startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if "_user_id" in session:
+        static = (request.endpoint or "").rsplit(".", 1)[-1] == "static"
+        if "_user_id" in session and not static:
             # Every signed-in page shows a name and a CSRF token: on a shared school
             # computer, the next person must not find it in the browser's cache.
             response.headers["Cache-Control"] = "no-store"

@@ -195,6 +195,8 @@ def test_signed_in_pages_are_not_stored_by_the_browser(app, client, make_user) -
     browser = sign_in(app, make_user())
     for path in ("/profile", "/"):
         assert browser.get(path).headers["Cache-Control"] == "no-store"
+    # Stylesheets carry nothing personal: the browser keeps caching them.
+    assert "no-store" not in browser.get("/static/oqu.css").headers.get("Cache-Control", "")
 
 
 def test_account_deletion_ends_every_session(app, session, make_user) -> None:
