@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,15 @@ def defaults(instance: Path) -> dict[str, Any]:
         "STUDIO_ZIP_MAX_UNPACKED_BYTES": 200 * 1024 * 1024,  # a zip bomb stops here
         # Rate limits (Flask-Limiter syntax); storage in memory unless Redis is named.
         "RATELIMIT_STORAGE_URI": "memory://",
+        # When Redis is named and down, count in this process's memory rather than fail
+        # the request: a Redis outage never turns a login into a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_LOGIN": "10 per minute",
         "RATELIMIT_REGISTER": "5 per minute",
         "RATELIMIT_PASSWORD_RESET": "5 per hour",
         "RATELIMIT_PROFILE": "30 per hour",
+        "RATELIMIT_CO_INSTRUCTOR": "20 per hour",  # the studio's co-instructor form
         "RATELIMIT_SUBMIT": "20 per minute",
         "RATELIMIT_VERIFY": "60 per minute",
         "RATELIMIT_API": "120 per minute",
@@ -85,6 +90,13 @@ def defaults(instance: Path) -> dict[str, Any]:
         "MAIL_PASSWORD": "",
         "MAIL_USE_TLS": True,
         "MAIL_SENDER": "Oqu <no-reply@oqu.local>",
+        # Sessions (lms/accounts/login.py): signed out after this long without a request,
+        # and after this long in any case.
+        "SESSION_IDLE_MINUTES": 120,
+        "SESSION_MAX_DAYS": 14,
+        # /healthz tells details (schema revision, errors) to the loopback address, or to
+        # whoever sends this token as a bearer token; everyone else reads only ok/not ok.
+        "HEALTHZ_TOKEN": "",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
@@ -124,6 +136,8 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_from_file(instance / "secret_key")
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + 64 * 1024
+    # The session cookie lives as long as a session may; the server ends it sooner.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(app.config["SESSION_MAX_DAYS"]))
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request, session
 from flask_login import current_user, login_required
 
 from lms.extensions import login_manager
@@ -16,6 +16,9 @@ CSP = (
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+# A year: browsers then refuse plain http for the site, even from a typed address.
+HSTS = "max-age=31536000"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +42,9 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.session_protection = "strong"
+    # The session row (lms/accounts/login.py) is what ends a session; Flask-Login's own
+    # protection would tie it to the address and sign out a phone that changes networks.
+    login_manager.session_protection = None
 
     @app.before_request
     def refuse_nul_characters() -> None:
@@ -60,6 +65,13 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        if str(current_app.config["BASE_URL"]).startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        static = (request.endpoint or "").rsplit(".", 1)[-1] == "static"
+        if "_user_id" in session and not static:
+            # Every signed-in page shows a name and a CSRF token: on a shared school
+            # computer, the next person must not find it in the browser's cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

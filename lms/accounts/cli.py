@@ -54,6 +54,8 @@ def create_admin(email: str, password_stdin: bool, name: str) -> None:
         )
     except services.EmailTaken:
         _fail(f"an account with the e-mail {services.normalise_email(email)} already exists")
+    except services.CommonPassword:
+        _fail("the password is too easy to guess (a common password or a simple pattern)")
     except services.InvalidProfile as exc:
         _fail(f"not accepted: {exc}")
     session.commit()

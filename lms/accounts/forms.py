@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from lms import reference
-from lms.accounts import services
+from lms.accounts import passwords, services
 from lms.accounts.models import Role, Sex
 from lms.i18n import LANGUAGE_NAMES, current_language
 
@@ -45,6 +45,20 @@ def _password_length() -> Length:
             "The password must have at least %(n)s characters.", n=services.MIN_PASSWORD_LENGTH
         ),
     )
+
+
+COMMON_PASSWORD = _l(
+    "This password is too easy to guess: it is among the most common passwords, or a "
+    "repeated character, a sequence or a keyboard run. A few words you will remember "
+    "make a better password."
+)
+
+
+def not_common(form: FlaskForm, field: Any) -> None:
+    """Refuse a password among the common ones (only once it has the length)."""
+    value = field.data or ""
+    if len(value) >= services.MIN_PASSWORD_LENGTH and passwords.is_common(value):
+        raise ValidationError(str(COMMON_PASSWORD))
 
 
 class ChoiceIn:
@@ -216,7 +230,9 @@ class RegistrationForm(ProfileFields):
             Email(message=_l("Please enter a valid e-mail address.")),
         ],
     )
-    password = PasswordField(_l("Password"), validators=[_required(), _password_length()])
+    password = PasswordField(
+        _l("Password"), validators=[_required(), _password_length(), not_common]
+    )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[
@@ -265,7 +281,9 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[_required()])
-    new_password = PasswordField(_l("New password"), validators=[_required(), _password_length()])
+    new_password = PasswordField(
+        _l("New password"), validators=[_required(), _password_length(), not_common]
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
@@ -291,7 +309,9 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[_required(), _password_length()])
+    password = PasswordField(
+        _l("New password"), validators=[_required(), _password_length(), not_common]
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
@@ -322,3 +342,8 @@ class RoleForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.role.choices = role_choices()
         self.action.choices = [("grant", "grant"), ("revoke", "revoke")]
+
+
+class SessionActionForm(FlaskForm):
+    """Ending one session, or every other session ("sign out everywhere"): the CSRF token
+    is the whole form."""

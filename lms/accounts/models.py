@@ -72,6 +72,8 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last sign-in: a sign-in link from the welcome mail works until the next one.
+    signed_in_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(back_populates="accounts")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -126,3 +128,40 @@ class OidcLink(Base):
     subject: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginSession(Base):
+    """One sign-in: the signed session cookie carries its token, the row says it is alive.
+
+    Ending a session deletes its row; the same cookie replayed afterwards is signed out.
+    Only a hash of the token is stored, so a copy of the database opens no session.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordGuard(Base):
+    """Failed password checks of one e-mail address, counted in the database so that every
+    web process and machine shares them (as django-axes does).
+
+    Keyed by a keyed hash of the normalised address, so unknown addresses are counted the
+    same way as registered ones (a block never tells which is which) and no address is
+    stored in clear.
+    """
+
+    __tablename__ = "password_guard"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+    blocks: Mapped[int] = mapped_column(default=0)  # blocks so far: each lasts longer
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from lms import i18n
-from lms.accounts import mail, oidc, oidc_forms, services
+from lms.accounts import mail, oidc, oidc_forms, services, views
 from lms.accounts.models import User
 from lms.accounts.oidc_views import (
     bp,
@@ -59,10 +59,20 @@ def link_existing() -> Any:
         return _link_page(provider, identity)
     if not form.validate_on_submit():
         return _link_page(provider, identity, form, 400)
+    # Wrong passwords here count with the login page's, per account (lms/accounts/views.py).
+    key = views._guard_key(identity.email)
+    blocked = services.blocked_for(dbs, key=key)
+    if blocked:
+        form.password.errors.append(views._blocked_message(blocked))
+        response = current_app.make_response(_link_page(provider, identity, form, 429))
+        response.headers["Retry-After"] = str(blocked)
+        return response
     user = services.authenticate(dbs, email=identity.email, password=form.password.data)
     if user is None:
+        views._count_failure(dbs, key, email=identity.email)
         form.password.errors.append(_("The password is not right."))
         return _link_page(provider, identity, form, 400)
+    services.clear_failures(dbs, key=key)
     return _link_and_sign_in(provider, identity, user, target)
 
 

@@ -31,12 +31,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from lms import i18n
 from lms.accounts import oidc, oidc_forms, services, views
+from lms.accounts.login import log_in
 from lms.accounts.models import User
 from lms.db import db
 from lms.extensions import limiter, rate
@@ -103,8 +104,7 @@ def _sign_in(user: User) -> None:
     """Sign ``user`` in: the one place single sign-on starts a session (a fresh cookie:
     nothing set before it survives). Whatever it writes, the caller commits."""
     session.clear()
-    login_user(user)
-    session[views.SESSION_STAMP] = services.session_stamp(user)
+    log_in(user)
 
 
 def signed_in_response(user: User, target: str | None, message: str | None = None) -> Response:

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, make_response, render_template
+from flask import Blueprint, Flask, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -67,15 +67,24 @@ def _broker_ok() -> tuple[bool, str]:
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    """200 when the database answers, 503 when it does not; the broker is reported too."""
+    """200 when the database answers, 503 when it does not. Anyone reads only that; the
+    parts and their details (schema revision, error names) go to the machine itself (the
+    loopback address, as seen after ``LMS_PROXY_HOPS``) or to the ``LMS_HEALTHZ_TOKEN``."""
+    from lms.monitoring import access
+
     db_ok, db_detail = _database_ok()
+    status = 200 if db_ok else 503
+    body: dict[str, Any] = {"status": "ok" if db_ok else "unavailable"}
+    if not access.allowed(
+        address=request.remote_addr,
+        authorization=request.headers.get("Authorization"),
+        token=str(current_app.config.get("HEALTHZ_TOKEN") or ""),
+    ):
+        return jsonify(body), status
     broker_ok, broker_detail = _broker_ok()
-    body = {
-        "status": "ok" if db_ok else "unavailable",
-        "database": {"ok": db_ok, "detail": db_detail},
-        "broker": {"ok": broker_ok, "detail": broker_detail},
-    }
-    return jsonify(body), 200 if db_ok else 503
+    body["database"] = {"ok": db_ok, "detail": db_detail}
+    body["broker"] = {"ok": broker_ok, "detail": broker_detail}
+    return jsonify(body), status
 
 
 def register_error_pages(app: Flask) -> None:

@@ -24,10 +24,22 @@ def count_users(session) -> int:
     return session.scalar(select(func.count()).select_from(User))
 
 
-def test_register_creates_account_logs_in_and_records_consent(client, session, app) -> None:
+def log_in_with_password(client, data) -> None:
+    response = client.post("/login", data={"email": data["email"], "password": data["password"]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def test_register_creates_account_usable_at_once_and_records_consent(
+    client, session, app, caplog
+) -> None:
     data = registration()
+    caplog.set_level("INFO", logger="lms.mail")
     response = client.post("/register", data=data)
     assert response.status_code == 302
+    response.close()  # as a server does once the answer is sent: the mail goes out then
+    assert response.headers["Location"] == "/register/sent"
+    page = client.get("/register/sent", headers={"Accept-Language": "en"})
+    assert "Check your e-mail" in page.get_data(as_text=True)
     user = session.scalar(select(User).where(User.email == data["email"].lower()))
     assert user is not None, "e-mail is stored lower-case"
     assert user.full_name == "Айгерім Нұрланқызы"
@@ -39,11 +51,19 @@ def test_register_creates_account_logs_in_and_records_consent(client, session, a
     assert "steppe" not in user.password_hash
     assert user.person is not None and user.person.iin_hash is None
     assert user.roles == {"learner"}
-    # Logged in, and the UI now speaks the chosen language.
+    # The welcome mail's link logs in (once); the UI then speaks the chosen language.
+    texts = [r.getMessage() for r in caplog.records if r.name == "lms.mail"]
+    link = re.findall(r"https?://\S+(/login/link/\S+)", texts[-1])[-1]
+    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 302
     page = client.get("/profile")
     assert page.status_code == 200
     assert '<html lang="kk">' in page.get_data(as_text=True)
     assert "Менің профилім" in page.get_data(as_text=True)
+    client.post("/logout")
+    assert client.post(link).status_code == 400, "the link works once"
+    log_in_with_password(client, data)
+    assert client.get("/profile").status_code == 200
 
 
 def test_registration_page_lists_regions_sectors_and_consent_in_ui_language(client) -> None:
@@ -71,15 +91,41 @@ def test_registration_page_lists_regions_sectors_and_consent_in_ui_language(clie
         assert f'for="{field}"' in html, f"{field} has a label"
 
 
-def test_duplicate_email_is_refused_whatever_the_case(client, session, make_user) -> None:
-    taken = make_user()
-    before = count_users(session)
+def test_known_address_gets_the_same_answer_and_the_owner_a_mail(
+    client, session, make_user, caplog
+) -> None:
+    taken = make_user(full_name="Бұрынғы Иесі")
+    caplog.set_level("INFO", logger="lms.mail")
+    before = (count_users(session), taken.password_hash, taken.full_name, taken.region)
+    en = {"Accept-Language": "en"}
+    known = client.post(
+        "/register",
+        data=registration(email=taken.email.upper(), full_name="Басқа Адам", region="KZ-11"),
+        headers=en,
+    )
+    known.close()
+    known_page = client.get(known.headers["Location"], headers=en).get_data(as_text=True)
+    mails = [r.getMessage() for r in caplog.records if r.name == "lms.mail"]
+    assert len(mails) == 1 and taken.email in mails[0]
+    assert "already have an account" in mails[0] and "nothing about it has changed" in mails[0]
+    session.expire_all()
+    assert count_users(session) == before[0]
+    assert (taken.password_hash, taken.full_name, taken.region) == before[1:]
+    new = client.post("/register", data=registration(), headers=en)
+    new_page = client.get(new.headers["Location"], headers=en).get_data(as_text=True)
+    assert (known.status_code, known.headers["Location"]) == (
+        new.status_code,
+        new.headers["Location"],
+    )
+    assert known.get_data() == new.get_data()
+    strip = lambda html: re.sub(r'name="csrf-token" content="[^"]*"|nonce="[^"]*"', "", html)  # noqa: E731
+    assert strip(known_page) == strip(new_page)
+    assert "already registered" not in known.get_data(as_text=True) + known_page
+    # The password the stranger typed does not open the account.
     response = client.post(
-        "/register", data=registration(email=taken.email.upper()), headers={"Accept-Language": "en"}
+        "/login", data={"email": taken.email, "password": "steppe wind and apples"}
     )
     assert response.status_code == 400
-    assert "already registered" in response.get_data(as_text=True)
-    assert count_users(session) == before
 
 
 @pytest.mark.parametrize(
@@ -128,6 +174,7 @@ def test_markup_in_name_is_stored_as_text_and_shown_escaped(client, session) -> 
     assert client.post("/register", data=data).status_code == 302
     user = session.scalar(select(User).where(User.email == data["email"].lower()))
     assert user.full_name == name
+    log_in_with_password(client, data)
     html = client.get("/profile").get_data(as_text=True)
     assert "<script>alert" not in html and "<b>Ерлан" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;Ерлан" in html

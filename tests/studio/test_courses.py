@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from lms.courses.services import published_courses
 from lms.learning.models import Enrollment, ItemProgress
 from lms.stats.models import Completion
 from lms.stats.services import record_completion
+from tests.conftest import PASSWORD
 
 GOOD = {
     "slug": "intro-to-ai",
@@ -166,6 +168,10 @@ def test_a_published_course_keeps_its_first_language(
     assert check_package(session, course=example_course) == []
 
 
+def _error(response) -> list[str]:
+    return re.findall(r'class="field-error"[^>]*>([^<]*)<', response.get_data(as_text=True))
+
+
 def test_co_instructors(client, session, make_user, login, instructor, make_studio_course):
     course = make_studio_course(instructor)
     helper = make_user(roles=["instructor"])
@@ -174,9 +180,11 @@ def test_co_instructors(client, session, make_user, login, instructor, make_stud
     url = f"/studio/courses/{course.slug}/instructors"
     missing = client.post(url, data={"email": "nobody@example.kz"})
     assert missing.status_code == 400
-    assert "No account has this e-mail address." in missing.get_data(as_text=True)
+    assert "No instructor has this e-mail address." in missing.get_data(as_text=True)
     not_instructor = client.post(url, data={"email": learner.email})
-    assert "This account is not an instructor" in not_instructor.get_data(as_text=True)
+    assert not_instructor.status_code == 400
+    # One answer for both: the form does not tell who has an account.
+    assert _error(not_instructor) == _error(missing)
     assert client.post(url, data={"email": "not-an-email"}).status_code == 400
     assert client.post(url, data={"email": helper.email.upper()}).status_code == 303
     assert helper.email in client.get(f"/studio/courses/{course.slug}/edit").get_data(as_text=True)
@@ -311,3 +319,16 @@ def test_editing_a_published_course_leaves_completions_alone(
     # studio's new item (not in that package) out of the course.
     assert session.scalar(select(Item).where(Item.id == lesson.id)).active is True
     assert session.get(Item, added.id).active is False
+
+
+def test_the_co_instructor_form_is_rate_limited(
+    app_settings, request, session, make_user, instructor, make_studio_course
+) -> None:
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_CO_INSTRUCTOR="3 per hour")
+    client = request.getfixturevalue("app").test_client()
+    course = make_studio_course(instructor)
+    client.post("/login", data={"email": instructor.email, "password": PASSWORD})
+    url = f"/studio/courses/{course.slug}/instructors"
+    for n in range(3):
+        assert client.post(url, data={"email": f"probe{n}@example.kz"}).status_code == 400
+    assert client.post(url, data={"email": "probe9@example.kz"}).status_code == 429

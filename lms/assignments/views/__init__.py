@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lms import requestid
 from lms.assignments import services
@@ -192,7 +192,12 @@ def _request_too_large(error: RequestEntityTooLarge) -> Any:
     args = request.view_args or {}
     if request.endpoint != "assignments.upload" or not current_user.is_authenticated:
         return error
-    return _too_large(_item_or_404(args["slug"], args["item_key"]))
+    try:
+        item = _item_or_404(args["slug"], args["item_key"])
+    except HTTPException:
+        # No such assignment: the plain 413 (an error raised here would be a 500).
+        return error
+    return _too_large(item)
 
 
 def _too_large(item: Item) -> Any:

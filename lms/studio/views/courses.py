@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from lms.courses.models import Course
 from lms.db import db
+from lms.extensions import limiter, rate
 from lms.i18n import LANGUAGES, current_language
 from lms.security import roles_required
 from lms.studio import services
@@ -118,6 +119,7 @@ def _settings_page(
 
 @bp.post("/courses/<slug>/instructors")
 @roles_required(*STAFF)
+@limiter.limit(rate("co_instructor"))
 def add_instructor(slug: str) -> Any:
     course = course_or_abort(slug)
     if not services.may_manage_instructors(current_user, course):
@@ -126,11 +128,13 @@ def add_instructor(slug: str) -> Any:
     if form.validate_on_submit():
         try:
             user = services.add_co_instructor(db.session(), course=course, email=form.email.data)
-        except services.NoSuchUser:
-            form.email.errors = [_("No account has this e-mail address.")]
-        except services.NotAnInstructor:
+        except (services.NoSuchUser, services.NotAnInstructor):
+            # One answer for both: the form must not tell who has an account.
             form.email.errors = [
-                _("This account is not an instructor; an admin can grant the role.")
+                _(
+                    "No instructor has this e-mail address. Ask an admin to grant the "
+                    "instructor role to the person's account first."
+                )
             ]
         else:
             return saved(
