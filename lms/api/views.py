@@ -180,8 +180,14 @@ def export(dimension: str, fmt: str) -> Response:
         return error(404, "unknown dimension or format")
     period = _period(required=True)
     assert period is not None  # required: a missing period is refused above
-    body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
-    response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
+    body = exports.stream(
+        db.session(),
+        dimension=dimension,
+        period=period,
+        fmt=fmt,
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    response = Response(stream_with_context(body), content_type=exports.MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lms.db import db
@@ -48,7 +49,13 @@ def export(dimension: str, period: str, fmt: str, output: str) -> None:
     with (
         open(output, "wb") as handle,
         click.progressbar(
-            exports.stream(db.session(), dimension=dimension, period=parsed, fmt=fmt),
+            exports.stream(
+                db.session(),
+                dimension=dimension,
+                period=parsed,
+                fmt=fmt,
+                license_id=current_app.config["OPEN_DATA_LICENSE"],
+            ),
             label=f"export {dimension} {parsed.text}",
             file=sys.stderr,
             show_pos=True,

@@ -208,3 +208,121 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
             "revision": text["revision"],
         }
     return out
+
+
+# Data Package and Table Schema v2 (frictionless-py 5.21 validates against these profiles).
+PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
+MISSING_VALUES = ["<10", "x"]
+DEFAULT_LICENSE = "CC-BY-4.0"
+LICENSES = {
+    "CC-BY-4.0": (
+        "https://creativecommons.org/licenses/by/4.0/",
+        "Creative Commons Attribution 4.0",
+    ),
+    "CC0-1.0": (
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        "CC0 1.0 Universal",
+    ),
+    "ODC-BY-1.0": (
+        "https://opendatacommons.org/licenses/by/1-0/",
+        "Open Data Commons Attribution License 1.0",
+    ),
+}
+SOURCE = {
+    "title": "Oqu, national platform for AI skills: completion counters",
+    "path": "https://oqu.kz/",
+}
+MISSING_TEXT = {
+    "kk": "«<10» — 1-ден 9-ға дейін (жасырылған); «x» — 10 немесе одан көп (қосымша жасырылған)",
+    "ru": "«<10» — от 1 до 9 (скрыто); «x» — 10 или больше (скрыто дополнительно)",
+    "en": '"<10": 1 to 9 (suppressed); "x": 10 or more (further suppressed)',
+}
+
+
+def license_of(license_id: str) -> dict[str, str]:
+    """A Data Package ``licenses`` entry for an SPDX id (unknown ids keep only the name)."""
+    path, title = LICENSES.get(license_id, ("", license_id))
+    out = {"name": license_id, "title": title}
+    if path:
+        out["path"] = path
+    return out
+
+
+def table_schema(dimension: str) -> dict:
+    """The Table Schema of an export's CSV: fields, missing values, primary key."""
+    fields_en = fields(dimension, "en")
+    out_fields = []
+    for i, field in enumerate(fields_en):
+        entry: dict = {"name": field["name"], "type": field["type"]}
+        entry["description"] = field["description"]
+        entry["descriptions"] = {lang: fields(dimension, lang)[i]["description"] for lang in TEXT}
+        if field["type"] == "integer":
+            entry["description"] += ". " + MISSING_TEXT["en"]
+            entry["descriptions"] = {
+                lang: text + ". " + MISSING_TEXT[lang]
+                for lang, text in entry["descriptions"].items()
+            }
+            entry["constraints"] = {"minimum": 0}
+        if field["name"] == "measure":
+            entry["constraints"] = {"enum": ["completions", "new_trained", "new_specialists"]}
+        out_fields.append(entry)
+    return {
+        "$schema": SCHEMA_PROFILE,
+        "fields": out_fields,
+        "missingValues": MISSING_VALUES,
+        "primaryKey": ["measure", dimension],
+    }
+
+
+def package_name(dimension: str, period: Period) -> str:
+    return f"oqu-{dimension}-{period.text}".lower().replace("_", "-")
+
+
+def datapackage(
+    dimension: str,
+    period: Period,
+    extracted: datetime,
+    *,
+    resource: str,
+    license_id: str = DEFAULT_LICENSE,
+    extra: dict | None = None,
+) -> dict:
+    """The ``datapackage.json`` of an export: English title and description, kk and ru in
+    ``titles`` and ``descriptions``, period, extraction time, licence, source, schema."""
+    meta = metadata(dimension, period, extracted)
+
+    def description(lang: str) -> str:
+        m = meta[lang]
+        return "\n\n".join(
+            m[k] for k in ("measures", "suppression", "residual_risk", "text_labels", "revision")
+        )
+
+    name = package_name(dimension, period)
+    return {
+        "$schema": PACKAGE_PROFILE,
+        "name": name,
+        "title": meta["en"]["dataset"],
+        "description": description("en"),
+        "titles": {lang: meta[lang]["dataset"] for lang in TEXT},
+        "descriptions": {lang: description(lang) for lang in TEXT},
+        "period": period.text,
+        "created": extracted.isoformat(timespec="seconds"),
+        "extracted_at": extracted.isoformat(timespec="seconds"),
+        "licenses": [license_of(license_id)],
+        "sources": [SOURCE],
+        "keywords": ["AI skills", "training", "Kazakhstan", dimension],
+        **(extra or {}),
+        "resources": [
+            {
+                "name": name,
+                "type": "table",
+                "path": resource,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "title": meta["en"]["dataset"],
+                "schema": table_schema(dimension),
+            }
+        ],
+    }

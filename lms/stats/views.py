@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -185,8 +186,14 @@ def export(dimension: str, fmt: str) -> Any:
         period = Period.parse(request.args.get("period", ""))
     except BadPeriod:
         abort(400)
-    body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
-    response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
+    body = exports.stream(
+        db.session(),
+        dimension=dimension,
+        period=period,
+        fmt=fmt,
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    response = Response(stream_with_context(body), content_type=exports.MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
     )
