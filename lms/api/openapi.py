@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.stats.dimensions import NAMES as DIMENSIONS
 from lms.stats.exports import FORMATS, MIMETYPES
-from lms.stats.figures import DIMENSIONS
 
 COUNTS = {"type": "integer", "minimum": 0}
 SCHEMAS: dict[str, Any] = {

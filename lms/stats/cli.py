@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.db import db
-from lms.stats import exports, figures, rollups
+from lms.stats import dimensions, exports, rollups
 from lms.stats.figures import BadPeriod, Period
 
 stats_cli = AppGroup("stats", help="Ministry statistics: roll-ups, exports, synthetic data.")
@@ -35,7 +35,7 @@ def check() -> None:
 
 
 @stats_cli.command("export")
-@click.option("--dimension", type=click.Choice(figures.DIMENSIONS), required=True)
+@click.option("--dimension", type=click.Choice(dimensions.NAMES), required=True)
 @click.option("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
 @click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)

@@ -16,19 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.courses.models import Course
 from lms.db import utcnow
-from lms.reference import region_name, sector_name
-from lms.stats import figures
+from lms.stats import dimensions, figures
 from lms.stats.figures import Period
 from lms.stats.metadata import DEFAULT_LICENSE, LABELS, datapackage, metadata, table_schema
 from lms.stats.suppression import Grid, suppress, with_margins
 
 FORMATS = ("csv", "xlsx", "json", "zip")
-TIERS = ("public", "specialist")
+TIERS = dimensions.TIERS
 MEASURE_NAMES = ("completions", "new_trained", "new_specialists")
 PRIMARY_MARK, SECONDARY_MARK = "<10", "x"
 
@@ -44,27 +41,7 @@ class Table:
 
 def value_labels(session: Session, dimension: str, values: list[str]) -> list[dict[str, str]]:
     """Names of dimension values in kk, ru and en."""
-    courses: dict[str, dict[str, str]] = {}
-    if dimension == "course":
-        for course in session.scalars(select(Course)):
-            first = next(iter(course.title.values()), course.slug)
-            courses[str(course.id)] = {lang: course.title.get(lang, first) for lang in LABELS}
-    out = []
-    for v in values:
-        if dimension == "region":
-            out.append({lang: region_name(v, lang) for lang in LABELS})
-        elif dimension == "sector":
-            out.append(
-                {
-                    lang: LABELS[lang]["none"] if v == "none" else sector_name(v, lang)
-                    for lang in LABELS
-                }
-            )
-        elif dimension == "course":
-            out.append(courses.get(v, dict.fromkeys(LABELS, v)))
-        else:
-            out.append({lang: LABELS[lang].get(v, v) for lang in LABELS})
-    return out
+    return dimensions.get(dimension).labels(session, values)
 
 
 def tables(session: Session, *, dimension: str, period: Period) -> list[Table]:

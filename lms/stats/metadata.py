@@ -4,60 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lms.stats import dimensions
 from lms.stats.figures import Period
 
-LABELS: dict[str, dict[str, str]] = {
-    "kk": {
-        "total": "Барлығы",
-        "public": "Жалпы деңгей",
-        "specialist": "Мамандар деңгейі",
-        "female": "Әйел",
-        "male": "Ер",
-        "not_stated": "Көрсетілмеген",
-        "kk": "Қазақ тілі",
-        "ru": "Орыс тілі",
-        "en": "Ағылшын тілі",
-        "none": "Жұмыс істемейді, оқиды немесе зейнеткер",
-    },
-    "ru": {
-        "total": "Итого",
-        "public": "Общий уровень",
-        "specialist": "Уровень специалистов",
-        "female": "Женский",
-        "male": "Мужской",
-        "not_stated": "Не указан",
-        "kk": "Казахский язык",
-        "ru": "Русский язык",
-        "en": "Английский язык",
-        "none": "Не работает, учится или на пенсии",
-    },
-    "en": {
-        "total": "Total",
-        "public": "Public tier",
-        "specialist": "Specialist tier",
-        "female": "Female",
-        "male": "Male",
-        "not_stated": "Not stated",
-        "kk": "Kazakh",
-        "ru": "Russian",
-        "en": "English",
-        "none": "Not employed, studying or retired",
-    },
-}
+LABELS = dimensions.LABELS
 
-DIMENSION_NAMES = {
-    "region": {"kk": "өңір", "ru": "регион", "en": "region"},
-    "tier": {"kk": "курс деңгейі", "ru": "уровень курса", "en": "course tier"},
-    "sector": {
-        "kk": "экономика саласы (ЭҚЖЖ)",
-        "ru": "отрасль экономики (ОКЭД)",
-        "en": "economic sector (OKED)",
-    },
-    "sex": {"kk": "жынысы", "ru": "пол", "en": "sex"},
-    "age_band": {"kk": "жас тобы", "ru": "возрастная группа", "en": "age band"},
-    "course": {"kk": "курс", "ru": "курс", "en": "course"},
-    "language": {"kk": "оқу тілі", "ru": "язык обучения", "en": "language of study"},
-}
+
+def _noun(dimension: str, lang: str) -> str:
+    return dimensions.get(dimension).noun[lang]
+
 
 TEXT = {
     "kk": {
@@ -175,7 +130,7 @@ def fields(dimension: str, lang: str) -> list[dict[str, str]]:
         {
             "name": dimension,
             "type": "string",
-            "description": f"{DIMENSION_NAMES[dimension][lang]} ({t['value']})",
+            "description": f"{_noun(dimension, lang)} ({t['value']})",
         },
     ]
     out += [
@@ -195,9 +150,7 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
     out = {}
     for lang, text in TEXT.items():
         out[lang] = {
-            "dataset": text["dataset"].format(
-                dim=DIMENSION_NAMES[dimension][lang], period=period.text
-            ),
+            "dataset": text["dataset"].format(dim=_noun(dimension, lang), period=period.text),
             "period": period.text,
             "extracted_at": extracted.isoformat(timespec="seconds"),
             "fields": fields(dimension, lang),
