@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.db import db
-from lms.stats import dimensions, exports, rollups
+from lms.stats import dimensions, exports, figures, rollups
 from lms.stats.figures import BadPeriod, Period
 
 stats_cli = AppGroup("stats", help="Ministry statistics: roll-ups, exports, synthetic data.")
@@ -106,3 +106,20 @@ def seed_synthetic(learners: int, seed_value: int, force: bool, batch: int) -> N
         f"({learners / seconds:,.0f} learners/s)",
         err=True,
     )
+
+
+@stats_cli.command("publish")
+def publish() -> None:
+    """Publish the open-data snapshots of completed quarters (new or changed tables only)."""
+    from lms.stats import opendata
+
+    session = db.session()
+    made = opendata.publish(
+        session,
+        today=figures.today(),
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    session.commit()
+    for snapshot in made:
+        click.echo(f"published {opendata.file_name(snapshot, versioned=True)}", err=True)
+    click.echo(f"{len(made)} new snapshot versions", err=True)
