@@ -119,3 +119,25 @@ def test_home_page_shows_national_progress(client, snapshots):
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "14 of 5,000,000 people trained in AI skills" in html
     assert 'href="/open-data"' in html
+
+
+def test_open_data_has_its_own_rate_limit(app_settings, request):
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_OPEN_DATA="2 per minute")
+    client = request.getfixturevalue("client")
+    assert client.get("/open-data/catalog.json").status_code == 200
+    assert client.get("/open-data/catalog.json").status_code == 200
+    assert client.get("/open-data/catalog.json").status_code == 429
+
+
+def test_the_worker_publishes_daily(app, session, make_user, make_course, complete):
+    from lms.assignments.tasks import make_celery
+    from lms.stats import tasks
+
+    celery = make_celery(app)
+    tasks.schedule(celery)
+    entry = celery.conf.beat_schedule["oqu-publish-open-data"]
+    assert entry["task"] == tasks.PUBLISH_TASK
+    assert "oqu-sweep-stuck-submissions" in celery.conf.beat_schedule  # kept
+    complete(make_user(), make_course("public"), at=datetime(2026, 2, 10, tzinfo=UTC))
+    made = tasks.publish_open_data.run.__func__(type("Task", (), {"app": celery})())
+    assert made >= len(dimensions.NAMES)
