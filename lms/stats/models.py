@@ -156,4 +156,6 @@ class OpenDataSnapshot(Base):
     changes: Mapped[str] = mapped_column(Text, default="")
     sha256: Mapped[str] = mapped_column(String(64))
     csv_sha256: Mapped[str] = mapped_column(String(64))
-    package: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    # Loaded only when a file is sent (the page and the catalogue list many versions).
+    package: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

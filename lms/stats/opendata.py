@@ -269,6 +269,7 @@ def publish(
                 changes=changes,
                 sha256=hashlib.sha256(package).hexdigest(),
                 csv_sha256=digest,
+                size=len(package),
                 package=package,
             )
             session.add(snapshot)
@@ -358,7 +359,7 @@ def catalog(
                         "dct:format": "Frictionless Data Package (zip)",
                         "dct:conformsTo": {"@id": metadata.PACKAGE_PROFILE},
                         "dcat:byteSize": {
-                            "@value": len(s.package),
+                            "@value": s.size,
                             "@type": "xsd:nonNegativeInteger",
                         },
                         "spdx:checksum": {

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column('changes', sa.Text(), nullable=False),
         sa.Column('sha256', sa.String(length=64), nullable=False),
         sa.Column('csv_sha256', sa.String(length=64), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
         sa.Column('package', sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_open_data_snapshot')),
         sa.UniqueConstraint(
