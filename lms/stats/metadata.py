@@ -38,6 +38,10 @@ TEXT = {
             "CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
             "қойылады: электрондық кесте оны формула емес, мәтін ретінде көрсетеді."
         ),
+        "spreadsheets": (
+            "CSV файлы UTF-8 кодтауында (BOM белгісімен), бөлгіші — үтір. Тізім бөлгіші "
+            "нүктелі үтір болатын Excel үшін XLSX файлын пайдаланыңыз."
+        ),
         "revision": (
             "Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
             "біріктірілген тұлғалар) кейінгі сандарды өзгертуі мүмкін."
@@ -64,6 +68,10 @@ TEXT = {
         "text_labels": (
             "В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
             "электронная таблица покажет его как текст, а не формулу."
+        ),
+        "spreadsheets": (
+            "CSV в кодировке UTF-8 (с меткой BOM), разделитель — запятая. Если в Excel "
+            "разделитель списка — точка с запятой, используйте файл XLSX."
         ),
         "revision": (
             "Данные на дату выгрузки; поправки (аннулированные завершения, "
@@ -92,6 +100,10 @@ TEXT = {
         "text_labels": (
             "In CSV, a label that begins with =, +, - or @ is preceded by ' so "
             "that spreadsheets show it as text, never run it as a formula."
+        ),
+        "spreadsheets": (
+            "The CSV is UTF-8 (with a byte-order mark), separated by commas. Where Excel's "
+            "list separator is a semicolon, use the XLSX file."
         ),
         "revision": (
             "Figures are as of the extraction date; corrections (annulled "
@@ -159,6 +171,7 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
             "residual_risk": text["residual_risk"],
             "text_labels": text["text_labels"],
             "revision": text["revision"],
+            "spreadsheets": text["spreadsheets"],
         }
     return out
 
@@ -248,7 +261,15 @@ def datapackage(
     def description(lang: str) -> str:
         m = meta[lang]
         return "\n\n".join(
-            m[k] for k in ("measures", "suppression", "residual_risk", "text_labels", "revision")
+            m[k]
+            for k in (
+                "measures",
+                "suppression",
+                "residual_risk",
+                "text_labels",
+                "spreadsheets",
+                "revision",
+            )
         )
 
     name = package_name(dimension, period)
