@@ -153,6 +153,8 @@ def test_data_package_says_what_a_reader_needs(session, population, tmp_path):
     total = next(f for f in schema["fields"] if f["name"] == "total")
     assert total["type"] == "integer" and '"<10": 1 to 9' in total["description"]
     assert "от 1 до 9" in total["descriptions"]["ru"]
+    # The JSON export carries the same Table Schema.
+    assert json.loads(_blob(session, "sex", "json"))["schema"] == schema
     # A schema-aware reader takes the marks as missing values, not as bad integers.
     from frictionless import Package
 
