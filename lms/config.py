@@ -68,6 +68,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "RATELIMIT_API": "120 per minute",
         "RATELIMIT_RUN": "60 per minute",  # per learner
         "RATELIMIT_DRAFT": "240 per minute",  # autosaves per learner
+        "RATELIMIT_OPEN_DATA": "60 per minute",  # the public open-data files, per address
+        "OPEN_DATA_LICENSE": "CC-BY-4.0",  # SPDX id of the published statistics' licence
         "CREDENTIAL_KEYS_DIR": "",  # empty: <instance>/credential_keys (Ed25519 PEMs)
         # Operations (docs/operations.md): logs, metrics, backups.
         "LOG_LEVEL": "INFO",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from lms import create_app
 from lms.assignments import tasks
+from lms.stats import tasks as stats_tasks
 from lms.workspace import tasks as workspace_tasks
 
 flask_app = create_app()
 app = tasks.make_celery(flask_app, current=True)
 app.set_default()
+stats_tasks.schedule(app)
 
-__all__ = ["app", "flask_app", "tasks", "workspace_tasks"]
+__all__ = ["app", "flask_app", "stats_tasks", "tasks", "workspace_tasks"]

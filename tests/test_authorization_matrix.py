@@ -90,6 +90,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/instructor/submissions/<int:submission_id>/workspace"): "302 404 404 404 404 200",
     ("GET", "/lang/<code>"): "302 302 302 302 302 302",
     ("GET", "/login"): "200 302 302 302 302 302",
+    ("GET", "/open-data"): "200 200 200 200 200 200",
+    ("GET", "/open-data/<name>.zip"): "404 404 404 404 404 404",
+    ("GET", "/open-data/catalog.json"): "200 200 200 200 200 200",
     ("GET", "/login/link/<token>"): "400 400 400 400 400 400",
     ("GET", "/register/sent"): "200 200 200 200 200 200",
     ("POST", "/login/link/<token>"): "400 400 400 400 400 400",
@@ -337,6 +340,8 @@ def url_for_rule(rule: str, world: World) -> str:
         values["name"] = "cumulative"
     elif "/lang/" in rule:
         values["code"] = "en"
+    elif rule.startswith("/open-data/"):
+        values["name"] = "region-2026-Q1"  # nothing published in this world: 404
     elif "/oidc/" in rule or "/sign-in-methods/" in rule:
         values["name"] = "employer"  # no provider of that name is configured here
     else:

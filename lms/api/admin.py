@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.api import services
+from lms.api.forms import RevokeForm, TokenForm
 from lms.api.models import ApiToken
 from lms.db import db
 from lms.security import roles_required
@@ -22,8 +23,14 @@ def tokens() -> Any:
     session = db.session()
     secret = None
     email = ""
+    form = TokenForm()
     if request.method == "POST":
-        email = request.form.get("email", "").strip()
+        email = (form.email.data or "").strip()
+        if not form.validate_on_submit():
+            flash(_("Tokens can be created only for analyst or admin accounts."), "error")
+            return render_template(
+                "api/tokens.html", tokens=services.tokens(session), secret=None, email=email
+            ), 400
         user = services.find_account(session, email=email)
         try:
             if user is None:
@@ -47,6 +54,8 @@ def tokens() -> Any:
 def revoke(token_id: int) -> Any:
     session = db.session()
     token = session.get(ApiToken, token_id) or abort(404)
+    if not RevokeForm().validate_on_submit():
+        abort(400)
     services.revoke_token(session, token=token)
     session.commit()
     flash(_("Token revoked."), "success")

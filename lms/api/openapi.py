@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.stats.exports import MIMETYPES
-from lms.stats.figures import DIMENSIONS
+from lms.stats.dimensions import NAMES as DIMENSIONS
+from lms.stats.exports import FORMATS, MIMETYPES
 
 COUNTS = {"type": "integer", "minimum": 0}
 SCHEMAS: dict[str, Any] = {
@@ -62,12 +62,18 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "value": {"type": ["integer", "null"], "minimum": 0},
             "suppressed": {"type": "boolean"},
+            "mark": {"type": ["string", "null"], "enum": ["<10", "x", None]},
         },
     },
     "ExportJson": {
         "type": "object",
-        "required": ["metadata", "tables"],
+        "required": ["metadata", "schema", "tables"],
         "properties": {
+            "schema": {
+                "type": "object",
+                "description": "The Table Schema (v2) of the CSV export",
+                "required": ["fields", "missingValues", "primaryKey"],
+            },
             "metadata": {
                 "type": "object",
                 "required": ["kk", "ru", "en"],
@@ -239,7 +245,7 @@ def document(base_url: str) -> dict[str, Any]:
                             "name": "format",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string", "enum": ["csv", "xlsx", "json"]},
+                            "schema": {"type": "string", "enum": list(FORMATS)},
                         },
                     ],
                     "responses": {
@@ -250,6 +256,9 @@ def document(base_url: str) -> dict[str, Any]:
                                 "text/csv": {"schema": {"type": "string"}},
                                 MIMETYPES["xlsx"]: {
                                     "schema": {"type": "string", "format": "binary"}
+                                },
+                                MIMETYPES["zip"]: {
+                                    "schema": {"type": "string", "format": "binary"},
                                 },
                             },
                         },

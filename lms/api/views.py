@@ -21,9 +21,10 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from lms.api import services
 from lms.api.openapi import document
+from lms.attachments import content_disposition
 from lms.db import MAX_ID, db
 from lms.extensions import csrf, limiter, rate
-from lms.stats import exports, figures, xapi
+from lms.stats import dimensions, exports, figures, xapi
 from lms.stats.figures import BadPeriod, Period
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,7 +147,7 @@ def progress() -> Response:
 
 @bp.get("/stats/breakdowns/<dimension>")
 def breakdown(dimension: str) -> Response:
-    if dimension not in figures.DIMENSIONS:
+    if dimension not in dimensions.REGISTRY:
         return error(404, "unknown dimension")
     period = _period(required=False)
     tier = request.args.get("tier") or None
@@ -176,14 +177,20 @@ def breakdown(dimension: str) -> Response:
 
 @bp.get("/stats/exports/<dimension>.<fmt>")
 def export(dimension: str, fmt: str) -> Response:
-    if dimension not in figures.DIMENSIONS or fmt not in exports.FORMATS:
+    if dimension not in dimensions.REGISTRY or fmt not in exports.FORMATS:
         return error(404, "unknown dimension or format")
     period = _period(required=True)
     assert period is not None  # required: a missing period is refused above
-    body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
-    response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
+    body = exports.stream(
+        db.session(),
+        dimension=dimension,
+        period=period,
+        fmt=fmt,
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    response = Response(stream_with_context(body), content_type=exports.MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = content_disposition(
+        f"oqu-{dimension}-{period.text}.{fmt}"
     )
     return response
 

@@ -20,9 +20,16 @@ bp = Blueprint("main", __name__, template_folder="templates")
 @bp.get("/")
 def home() -> Any:
     from lms.courses import services as courses
+    from lms.stats import figures
 
-    featured = courses.published_courses(db.session())[:6]
-    return render_template("main/home.html", courses=featured)
+    session = db.session()
+    featured = courses.published_courses(session)[:6]
+    return render_template(
+        "main/home.html",
+        courses=featured,
+        progress=figures.progress(session),
+        targets=(figures.TARGET_TRAINED, figures.TARGET_SPECIALISTS),
+    )
 
 
 def _database_ok() -> tuple[bool, str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lms.db import db
-from lms.stats import exports, figures, rollups
+from lms.stats import dimensions, exports, figures, rollups
 from lms.stats.figures import BadPeriod, Period
 
 stats_cli = AppGroup("stats", help="Ministry statistics: roll-ups, exports, synthetic data.")
@@ -34,7 +35,7 @@ def check() -> None:
 
 
 @stats_cli.command("export")
-@click.option("--dimension", type=click.Choice(figures.DIMENSIONS), required=True)
+@click.option("--dimension", type=click.Choice(dimensions.NAMES), required=True)
 @click.option("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
 @click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
@@ -48,7 +49,13 @@ def export(dimension: str, period: str, fmt: str, output: str) -> None:
     with (
         open(output, "wb") as handle,
         click.progressbar(
-            exports.stream(db.session(), dimension=dimension, period=parsed, fmt=fmt),
+            exports.stream(
+                db.session(),
+                dimension=dimension,
+                period=parsed,
+                fmt=fmt,
+                license_id=current_app.config["OPEN_DATA_LICENSE"],
+            ),
             label=f"export {dimension} {parsed.text}",
             file=sys.stderr,
             show_pos=True,
@@ -99,3 +106,20 @@ def seed_synthetic(learners: int, seed_value: int, force: bool, batch: int) -> N
         f"({learners / seconds:,.0f} learners/s)",
         err=True,
     )
+
+
+@stats_cli.command("publish")
+def publish() -> None:
+    """Publish the open-data snapshots of completed quarters (new or changed tables only)."""
+    from lms.stats import opendata
+
+    session = db.session()
+    made = opendata.publish(
+        session,
+        today=figures.today(),
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    session.commit()
+    for snapshot in made:
+        click.echo(f"published {opendata.file_name(snapshot, versioned=True)}", err=True)
+    click.echo(f"{len(made)} new snapshot versions", err=True)

@@ -10,24 +10,22 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.courses.models import Course
 from lms.db import utcnow
-from lms.reference import region_name, sector_name
-from lms.stats import figures
+from lms.stats import dimensions, figures
 from lms.stats.figures import Period
-from lms.stats.metadata import LABELS, metadata
+from lms.stats.metadata import DEFAULT_LICENSE, LABELS, datapackage, metadata, table_schema
 from lms.stats.suppression import Grid, suppress, with_margins
 
-FORMATS = ("csv", "xlsx", "json")
-TIERS = ("public", "specialist")
+FORMATS = ("csv", "xlsx", "json", "zip")
+TIERS = dimensions.TIERS
 MEASURE_NAMES = ("completions", "new_trained", "new_specialists")
 PRIMARY_MARK, SECONDARY_MARK = "<10", "x"
 
@@ -43,27 +41,7 @@ class Table:
 
 def value_labels(session: Session, dimension: str, values: list[str]) -> list[dict[str, str]]:
     """Names of dimension values in kk, ru and en."""
-    courses: dict[str, dict[str, str]] = {}
-    if dimension == "course":
-        for course in session.scalars(select(Course)):
-            first = next(iter(course.title.values()), course.slug)
-            courses[str(course.id)] = {lang: course.title.get(lang, first) for lang in LABELS}
-    out = []
-    for v in values:
-        if dimension == "region":
-            out.append({lang: region_name(v, lang) for lang in LABELS})
-        elif dimension == "sector":
-            out.append(
-                {
-                    lang: LABELS[lang]["none"] if v == "none" else sector_name(v, lang)
-                    for lang in LABELS
-                }
-            )
-        elif dimension == "course":
-            out.append(courses.get(v, dict.fromkeys(LABELS, v)))
-        else:
-            out.append({lang: LABELS[lang].get(v, v) for lang in LABELS})
-    return out
+    return dimensions.get(dimension).labels(session, values)
 
 
 def tables(session: Session, *, dimension: str, period: Period) -> list[Table]:
@@ -111,13 +89,22 @@ def _header(table: Table, dimension: str) -> list[str]:
     return ["measure", dimension, "label_kk", "label_ru", "label_en", *table.columns]
 
 
+BOM = "\ufeff"  # lets Excel detect UTF-8 (kk and ru labels); pandas and frictionless skip it
+
+
 def csv_lines(
-    session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
+    session: Session,
+    *,
+    dimension: str,
+    period: Period,
+    extracted: datetime | None = None,
+    tables_: list[Table] | None = None,
 ) -> Iterator[str]:
-    """The export as CSV lines (UTF-8); metadata first as ``#`` comment lines."""
-    meta = metadata(dimension, period, extracted or utcnow())
+    """The export as CSV: one table, a byte-order mark, the header first, then data rows.
+
+    The metadata is in the data package (``datapackage.json``) and the XLSX sheet."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -125,18 +112,11 @@ def csv_lines(
         buffer.truncate()
         return text
 
-    for lang in LABELS:
-        for key, text in meta[lang].items():
-            writer.writerow(
-                [
-                    f"# {lang}.{key}",
-                    text if isinstance(text, str) else json.dumps(text, ensure_ascii=False),
-                ]
-            )
-    yield flush()
-    for i, table in enumerate(tables(session, dimension=dimension, period=period)):
+    listed = tables_ if tables_ is not None else tables(session, dimension=dimension, period=period)
+    for i, table in enumerate(listed):
         if i == 0:
             writer.writerow(_header(table, dimension))
+            yield BOM + flush()
         for r, value in enumerate(table.values):
             label = table.labels[r]
             writer.writerow(
@@ -150,12 +130,25 @@ def csv_lines(
         yield flush()
 
 
+def mark(grid: Grid, r: int, c: int) -> str | None:
+    """``<10`` or ``x`` for a suppressed cell, else None."""
+    value = shown(grid, r, c)
+    return value if isinstance(value, str) else None
+
+
 def json_chunks(
     session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
 ) -> Iterator[str]:
-    """The export as JSON, in chunks; a suppressed cell is ``null`` with ``suppressed``."""
+    """The export as JSON, in chunks; a suppressed cell is ``null`` with ``suppressed`` and
+    its ``mark`` (``<10`` or ``x``); ``schema`` is the Table Schema of the CSV."""
     meta = metadata(dimension, period, extracted or utcnow())
-    yield '{"metadata": ' + json.dumps(meta, ensure_ascii=False) + ', "tables": ['
+    yield (
+        '{"metadata": '
+        + json.dumps(meta, ensure_ascii=False)
+        + ', "schema": '
+        + json.dumps(table_schema(dimension), ensure_ascii=False)
+        + ', "tables": ['
+    )
     for i, table in enumerate(tables(session, dimension=dimension, period=period)):
         rows = []
         for r, value in enumerate(table.values):
@@ -165,6 +158,7 @@ def json_chunks(
                 cells[column] = {
                     "value": None if hidden else table.grid.cells[r][c],
                     "suppressed": hidden,
+                    "mark": mark(table.grid, r, c),
                 }
             rows.append({"value": value, "label": table.labels[r], "cells": cells})
         yield ("," if i else "") + json.dumps(
@@ -179,13 +173,20 @@ def json_chunks(
     yield "]}"
 
 
+def _width(texts: Iterable[object]) -> float:
+    return min(60, max(8, *(len(str(t)) for t in texts)) + 2)
+
+
 def xlsx_file(
     session: Session, *, dimension: str, period: Period, extracted: datetime | None = None
 ) -> IO[bytes]:
-    """The export as an XLSX workbook (written row by row), in a temporary file."""
+    """The export as an XLSX workbook (written row by row), in a temporary file.
+
+    The header row is frozen and each column is as wide as its longest text."""
     import xlsxwriter
 
     meta = metadata(dimension, period, extracted or utcnow())
+    listed = tables(session, dimension=dimension, period=period)
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by chunks_of after streaming)
     # Strings stay strings: a course title such as "=HYPERLINK(...)" must not become a
     # formula in the ministry's spreadsheet.
@@ -193,16 +194,11 @@ def xlsx_file(
         out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     data = workbook.add_worksheet("data")
-    row_no = 0
-    for i, table in enumerate(tables(session, dimension=dimension, period=period)):
-        if i == 0:
-            data.write_row(row_no, 0, _header(table, dimension))
-            row_no += 1
+    rows: list[list[object]] = []
+    for table in listed:
         for r, value in enumerate(table.values):
             label = table.labels[r]
-            data.write_row(
-                row_no,
-                0,
+            rows.append(
                 [
                     table.measure,
                     value,
@@ -210,10 +206,20 @@ def xlsx_file(
                     label["ru"],
                     label["en"],
                     *(shown(table.grid, r, c) for c in range(len(table.columns))),
-                ],
+                ]
             )
-            row_no += 1
+    header = _header(listed[0], dimension)
+    for c, name in enumerate(header):
+        data.set_column(c, c, _width([name, *(row[c] for row in rows)]))
+    data.freeze_panes(1, 0)
+    data.write_row(0, 0, header)
+    for row_no, row in enumerate(rows, start=1):
+        data.write_row(row_no, 0, row)
     sheet = workbook.add_worksheet("metadata")
+    sheet.set_column(0, 0, 10)
+    sheet.set_column(1, 1, 16)
+    sheet.set_column(2, 2, 100)
+    sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, ["language", "key", "text"])
     row_no = 1
     for lang in LABELS:
@@ -233,6 +239,42 @@ def xlsx_file(
     return out
 
 
+def csv_name(dimension: str, period: Period) -> str:
+    return f"oqu-{dimension}-{period.text}.csv"
+
+
+def zip_file(
+    session: Session,
+    *,
+    dimension: str,
+    period: Period,
+    extracted: datetime | None = None,
+    license_id: str = DEFAULT_LICENSE,
+) -> IO[bytes]:
+    """The export as a Frictionless data package: ``datapackage.json`` and the CSV."""
+    extracted = extracted or utcnow()
+    body = "".join(csv_lines(session, dimension=dimension, period=period)).encode("utf-8")
+    descriptor = datapackage(
+        dimension, period, extracted, resource=csv_name(dimension, period), license_id=license_id
+    )
+    return package_zip(descriptor, csv_name(dimension, period), body)
+
+
+def package_zip(descriptor: dict, name: str, body: bytes) -> IO[bytes]:
+    """A zip of ``datapackage.json`` and one CSV, with fixed timestamps (same bytes each time)."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by chunks_of after streaming)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, data in (
+            ("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2).encode()),
+            (name, body),
+        ):
+            info = zipfile.ZipInfo(member, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    out.seek(0)
+    return out
+
+
 def chunks_of(handle: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
     """Read a file in chunks (streaming a response), closing it at the end."""
     with handle:
@@ -241,17 +283,31 @@ def chunks_of(handle: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 WRITERS: dict[str, Callable[..., Iterator]] = {"csv": csv_lines, "json": json_chunks}
+# Full Content-Type values: passed as ``content_type`` (``mimetype`` would add a second
+# charset to text/csv).
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
 }
 
 
-def stream(session: Session, *, dimension: str, period: Period, fmt: str) -> Iterator[bytes]:
+def stream(
+    session: Session,
+    *,
+    dimension: str,
+    period: Period,
+    fmt: str,
+    license_id: str = DEFAULT_LICENSE,
+) -> Iterator[bytes]:
     """The export in format ``fmt`` as a stream of bytes."""
     if fmt == "xlsx":
         yield from chunks_of(xlsx_file(session, dimension=dimension, period=period))
+        return
+    if fmt == "zip":
+        handle = zip_file(session, dimension=dimension, period=period, license_id=license_id)
+        yield from chunks_of(handle)
         return
     for text in WRITERS[fmt](session, dimension=dimension, period=period):
         yield text.encode("utf-8")

@@ -10,28 +10,16 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.courses.models import Course
 from lms.days import almaty_day
 from lms.db import utcnow
+from lms.stats import dimensions
 from lms.stats.counters import MEASURES
 from lms.stats.models import Completion, Correction, CubeCount, DailyCount
-from lms.stats.services import AGE_BANDS
 
 TARGET_TRAINED = 5_000_000
 TARGET_SPECIALISTS = 500_000
 PACE_DAYS = 90
-DIMENSIONS = ("region", "tier", "sector", "sex", "age_band", "course", "language")
-# Which cube answers each dimension, and which of its keys is the dimension's value.
-SOURCE = {
-    "region": ("region", "region"),
-    "tier": ("region", "tier"),
-    "sector": ("sector", "k1"),
-    "sex": ("sex_age", "k1"),
-    "age_band": ("sex_age", "k2"),
-    "course": ("course", "k1"),
-    "language": ("course", "k2"),
-}
-SEXES = ("female", "male", "not_stated")
+DIMENSIONS = dimensions.NAMES
 
 
 class BadPeriod(ValueError):
@@ -163,20 +151,20 @@ def breakdown(
     by_tier: bool = False,
 ) -> dict[tuple[str, ...], dict[str, int]]:
     """Measures per value of ``dimension`` (and per tier when ``by_tier``), from the cubes."""
-    cube, key = SOURCE[dimension]
-    value = getattr(CubeCount, key)
-    keys = [value, CubeCount.tier] if by_tier else [value]
+    entry = dimensions.get(dimension)
+    value = entry.column
+    keys = [value, dimensions.tier_column()] if by_tier else [value]
     query = (
         select(*keys, *(func.sum(getattr(CubeCount, m)) for m in MEASURES))
-        .where(CubeCount.cube == cube)
+        .where(CubeCount.cube == entry.cube)
         .group_by(*keys)
     )
     if period is not None:
         query = query.where(CubeCount.month.in_(period.months))
     if region:
-        query = query.where(CubeCount.region == region)
+        query = query.where(dimensions.region_column() == region)
     if tier:
-        query = query.where(CubeCount.tier == tier)
+        query = query.where(dimensions.tier_column() == tier)
     out: dict[tuple[str, ...], dict[str, int]] = {}
     for row in session.execute(query):
         n = len(keys)
@@ -186,21 +174,7 @@ def breakdown(
 
 def dimension_values(session: Session, dimension: str) -> list[str]:
     """Every value a dimension can take, in display order (zeros are shown as zeros)."""
-    from lms.reference import regions, sectors
-
-    if dimension == "region":
-        return [r.code for r in regions()]
-    if dimension == "tier":
-        return ["public", "specialist"]
-    if dimension == "sector":
-        return [s.code for s in sectors()] + ["none"]
-    if dimension == "sex":
-        return list(SEXES)
-    if dimension == "age_band":
-        return list(AGE_BANDS)
-    if dimension == "language":
-        return ["kk", "ru", "en"]
-    return [str(i) for i in session.scalars(select(Course.id).order_by(Course.slug))]
+    return dimensions.get(dimension).values(session)
 
 
 def data_version(session: Session) -> tuple[int, int]:

@@ -4,60 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lms.stats import dimensions
 from lms.stats.figures import Period
 
-LABELS: dict[str, dict[str, str]] = {
-    "kk": {
-        "total": "Барлығы",
-        "public": "Жалпы деңгей",
-        "specialist": "Мамандар деңгейі",
-        "female": "Әйел",
-        "male": "Ер",
-        "not_stated": "Көрсетілмеген",
-        "kk": "Қазақ тілі",
-        "ru": "Орыс тілі",
-        "en": "Ағылшын тілі",
-        "none": "Жұмыс істемейді, оқиды немесе зейнеткер",
-    },
-    "ru": {
-        "total": "Итого",
-        "public": "Общий уровень",
-        "specialist": "Уровень специалистов",
-        "female": "Женский",
-        "male": "Мужской",
-        "not_stated": "Не указан",
-        "kk": "Казахский язык",
-        "ru": "Русский язык",
-        "en": "Английский язык",
-        "none": "Не работает, учится или на пенсии",
-    },
-    "en": {
-        "total": "Total",
-        "public": "Public tier",
-        "specialist": "Specialist tier",
-        "female": "Female",
-        "male": "Male",
-        "not_stated": "Not stated",
-        "kk": "Kazakh",
-        "ru": "Russian",
-        "en": "English",
-        "none": "Not employed, studying or retired",
-    },
-}
+LABELS = dimensions.LABELS
 
-DIMENSION_NAMES = {
-    "region": {"kk": "өңір", "ru": "регион", "en": "region"},
-    "tier": {"kk": "курс деңгейі", "ru": "уровень курса", "en": "course tier"},
-    "sector": {
-        "kk": "экономика саласы (ЭҚЖЖ)",
-        "ru": "отрасль экономики (ОКЭД)",
-        "en": "economic sector (OKED)",
-    },
-    "sex": {"kk": "жынысы", "ru": "пол", "en": "sex"},
-    "age_band": {"kk": "жас тобы", "ru": "возрастная группа", "en": "age band"},
-    "course": {"kk": "курс", "ru": "курс", "en": "course"},
-    "language": {"kk": "оқу тілі", "ru": "язык обучения", "en": "language of study"},
-}
+
+def _noun(dimension: str, lang: str) -> str:
+    return dimensions.get(dimension).noun[lang]
+
 
 TEXT = {
     "kk": {
@@ -82,6 +37,10 @@ TEXT = {
         "text_labels": (
             "CSV файлында =, +, - немесе @ белгісінен басталатын атаудың алдына ' "
             "қойылады: электрондық кесте оны формула емес, мәтін ретінде көрсетеді."
+        ),
+        "spreadsheets": (
+            "CSV файлы UTF-8 кодтауында (BOM белгісімен), бөлгіші — үтір. Тізім бөлгіші "
+            "нүктелі үтір болатын Excel үшін XLSX файлын пайдаланыңыз."
         ),
         "revision": (
             "Сандар алынған күнгі жағдай бойынша; түзетулер (жойылған аяқтаулар, "
@@ -110,6 +69,10 @@ TEXT = {
             "В CSV перед названием, начинающимся с =, +, - или @, стоит ': "
             "электронная таблица покажет его как текст, а не формулу."
         ),
+        "spreadsheets": (
+            "CSV в кодировке UTF-8 (с меткой BOM), разделитель — запятая. Если в Excel "
+            "разделитель списка — точка с запятой, используйте файл XLSX."
+        ),
         "revision": (
             "Данные на дату выгрузки; поправки (аннулированные завершения, "
             "объединённые лица) могут изменить последующие цифры."
@@ -137,6 +100,10 @@ TEXT = {
         "text_labels": (
             "In CSV, a label that begins with =, +, - or @ is preceded by ' so "
             "that spreadsheets show it as text, never run it as a formula."
+        ),
+        "spreadsheets": (
+            "The CSV is UTF-8 (with a byte-order mark), separated by commas. Where Excel's "
+            "list separator is a semicolon, use the XLSX file."
         ),
         "revision": (
             "Figures are as of the extraction date; corrections (annulled "
@@ -175,7 +142,7 @@ def fields(dimension: str, lang: str) -> list[dict[str, str]]:
         {
             "name": dimension,
             "type": "string",
-            "description": f"{DIMENSION_NAMES[dimension][lang]} ({t['value']})",
+            "description": f"{_noun(dimension, lang)} ({t['value']})",
         },
     ]
     out += [
@@ -195,9 +162,7 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
     out = {}
     for lang, text in TEXT.items():
         out[lang] = {
-            "dataset": text["dataset"].format(
-                dim=DIMENSION_NAMES[dimension][lang], period=period.text
-            ),
+            "dataset": text["dataset"].format(dim=_noun(dimension, lang), period=period.text),
             "period": period.text,
             "extracted_at": extracted.isoformat(timespec="seconds"),
             "fields": fields(dimension, lang),
@@ -206,5 +171,132 @@ def metadata(dimension: str, period: Period, extracted: datetime) -> dict[str, d
             "residual_risk": text["residual_risk"],
             "text_labels": text["text_labels"],
             "revision": text["revision"],
+            "spreadsheets": text["spreadsheets"],
         }
     return out
+
+
+# Data Package and Table Schema v2 (frictionless-py 5.21 validates against these profiles).
+PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
+MISSING_VALUES = ["<10", "x"]
+DEFAULT_LICENSE = "CC-BY-4.0"
+LICENSES = {
+    "CC-BY-4.0": (
+        "https://creativecommons.org/licenses/by/4.0/",
+        "Creative Commons Attribution 4.0",
+    ),
+    "CC0-1.0": (
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        "CC0 1.0 Universal",
+    ),
+    "ODC-BY-1.0": (
+        "https://opendatacommons.org/licenses/by/1-0/",
+        "Open Data Commons Attribution License 1.0",
+    ),
+}
+SOURCE = {
+    "title": "Oqu, national platform for AI skills: completion counters",
+    "path": "https://oqu.kz/",
+}
+MISSING_TEXT = {
+    "kk": "«<10» — 1-ден 9-ға дейін (жасырылған); «x» — 10 немесе одан көп (қосымша жасырылған)",
+    "ru": "«<10» — от 1 до 9 (скрыто); «x» — 10 или больше (скрыто дополнительно)",
+    "en": '"<10": 1 to 9 (suppressed); "x": 10 or more (further suppressed)',
+}
+
+
+def license_of(license_id: str) -> dict[str, str]:
+    """A Data Package ``licenses`` entry for an SPDX id (unknown ids keep only the name)."""
+    path, title = LICENSES.get(license_id, ("", license_id))
+    out = {"name": license_id, "title": title}
+    if path:
+        out["path"] = path
+    return out
+
+
+def table_schema(dimension: str) -> dict:
+    """The Table Schema of an export's CSV: fields, missing values, primary key."""
+    fields_en = fields(dimension, "en")
+    out_fields = []
+    for i, field in enumerate(fields_en):
+        entry: dict = {"name": field["name"], "type": field["type"]}
+        entry["description"] = field["description"]
+        entry["descriptions"] = {lang: fields(dimension, lang)[i]["description"] for lang in TEXT}
+        if field["type"] == "integer":
+            entry["description"] += ". " + MISSING_TEXT["en"]
+            entry["descriptions"] = {
+                lang: text + ". " + MISSING_TEXT[lang]
+                for lang, text in entry["descriptions"].items()
+            }
+            entry["constraints"] = {"minimum": 0}
+        if field["name"] == "measure":
+            entry["constraints"] = {"enum": ["completions", "new_trained", "new_specialists"]}
+        out_fields.append(entry)
+    return {
+        "$schema": SCHEMA_PROFILE,
+        "fields": out_fields,
+        "missingValues": MISSING_VALUES,
+        "primaryKey": ["measure", dimension],
+    }
+
+
+def package_name(dimension: str, period: Period) -> str:
+    return f"oqu-{dimension}-{period.text}".lower().replace("_", "-")
+
+
+def datapackage(
+    dimension: str,
+    period: Period,
+    extracted: datetime,
+    *,
+    resource: str,
+    license_id: str = DEFAULT_LICENSE,
+    extra: dict | None = None,
+) -> dict:
+    """The ``datapackage.json`` of an export: English title and description, kk and ru in
+    ``titles`` and ``descriptions``, period, extraction time, licence, source, schema."""
+    meta = metadata(dimension, period, extracted)
+
+    def description(lang: str) -> str:
+        m = meta[lang]
+        return "\n\n".join(
+            m[k]
+            for k in (
+                "measures",
+                "suppression",
+                "residual_risk",
+                "text_labels",
+                "spreadsheets",
+                "revision",
+            )
+        )
+
+    name = package_name(dimension, period)
+    return {
+        "$schema": PACKAGE_PROFILE,
+        "name": name,
+        "title": meta["en"]["dataset"],
+        "description": description("en"),
+        "titles": {lang: meta[lang]["dataset"] for lang in TEXT},
+        "descriptions": {lang: description(lang) for lang in TEXT},
+        "period": period.text,
+        "created": extracted.isoformat(timespec="seconds"),
+        "extracted_at": extracted.isoformat(timespec="seconds"),
+        "licenses": [license_of(license_id)],
+        "sources": [SOURCE],
+        "keywords": ["AI skills", "training", "Kazakhstan", dimension],
+        **(extra or {}),
+        "resources": [
+            {
+                "name": name,
+                "type": "table",
+                "path": resource,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "title": meta["en"]["dataset"],
+                "schema": table_schema(dimension),
+            }
+        ],
+    }

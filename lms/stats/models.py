@@ -8,7 +8,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import Base, utcnow
@@ -126,3 +134,28 @@ class CubeCount(Base):
     completions: Mapped[int] = mapped_column(Integer, default=0)
     new_trained: Mapped[int] = mapped_column(Integer, default=0)
     new_specialists: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OpenDataSnapshot(Base):
+    """One published version of a public table (a quarter, a dimension), stored once.
+
+    Never rebuilt: when the counts change (an annulled completion, merged persons), the
+    next publication adds version ``n + 1`` with ``changes`` saying what differs. Every
+    web node serves the same bytes from this row.
+    """
+
+    __tablename__ = "open_data_snapshot"
+    __table_args__ = (UniqueConstraint("dimension", "period", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), index=True)
+    period: Mapped[str] = mapped_column(String(8), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    extracted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    license: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    csv_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    # Loaded only when a file is sent (the page and the catalogue list many versions).
+    package: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -12,7 +12,7 @@ from lms import events
 from lms.accounts.models import User
 from lms.courses.models import Course, Tier
 from lms.days import almaty_day
-from lms.db import utcnow
+from lms.db import MAX_ID, utcnow
 from lms.stats import counters
 from lms.stats.counters import FactAttributes
 from lms.stats.models import Completion, Correction, CorrectionKind, Milestone, PersonMerge
@@ -110,6 +110,37 @@ def completions_of(session: Session, *, user: User) -> list[Completion]:
             .order_by(Completion.completed_at.desc())
         )
     )
+
+
+def find_completions(session: Session, *, query: str) -> list[Completion]:
+    """An admin's search: a completion by its number, or an account's by e-mail."""
+    query = query.strip()
+    if query.isdigit() and int(query) <= MAX_ID:
+        return [c for c in [session.get(Completion, int(query))] if c is not None]
+    if not query:
+        return []
+    # The exact spelling too, for accounts stored before e-mails were normalised.
+    user = session.scalar(select(User).where(User.email == query.lower())) or session.scalar(
+        select(User).where(User.email == query)
+    )
+    return completions_of(session, user=user) if user else []
+
+
+def annulled_among(session: Session, *, completions: list[Completion]) -> set[int]:
+    """The ids of those completions that were annulled."""
+    if not completions:
+        return set()
+    ids = [c.id for c in completions]
+    return set(session.scalars(annulled_ids().where(Correction.completion_id.in_(ids))))
+
+
+def course_titles(session: Session, *, locale: str) -> dict[str, str]:
+    """Every course's title in ``locale`` (its first language where missing), by id."""
+    titles = {}
+    for course in session.scalars(select(Course)):
+        first = next(iter(course.title.values()), course.slug)
+        titles[str(course.id)] = course.title.get(locale) or first
+    return titles
 
 
 def annulled_ids() -> Select[int]:

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,32 +18,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy import select
 
-from lms.accounts.models import User
-from lms.courses.models import Course
-from lms.db import MAX_ID, db
-from lms.i18n import current_language, localized
-from lms.reference import region_codes, region_name, regions, sector_name
+from lms.attachments import content_disposition
+from lms.db import db
+from lms.i18n import current_language
+from lms.reference import region_codes, regions
 from lms.security import roles_required
-from lms.stats import charts, exports, figures, services
+from lms.stats import charts, dimensions, exports, figures, services
 from lms.stats.figures import BadPeriod, Period
-from lms.stats.metadata import LABELS
-from lms.stats.models import Completion, Correction
+from lms.stats.forms import AnnulForm
+from lms.stats.models import Completion
 
 bp = Blueprint("stats", __name__, template_folder="templates")
-
-DIMENSION_TITLES = {
-    "region": lazy_gettext("Region"),
-    "tier": lazy_gettext("Tier"),
-    "sector": lazy_gettext("Sector"),
-    "sex": lazy_gettext("Sex"),
-    "age_band": lazy_gettext("Age band"),
-    "course": lazy_gettext("Course"),
-    "language": lazy_gettext("Language of study"),
-}
 
 
 def period_choices(today: date) -> list[str]:
@@ -72,23 +60,9 @@ def _filters() -> tuple[Period | None, str | None, str | None]:
     return period, region, tier
 
 
-def label_of(dimension: str, value: str, courses: dict[str, str]) -> str:
-    locale = current_language()
-    if dimension == "region":
-        return region_name(value, locale)
-    if dimension == "sector":
-        return LABELS[locale]["none"] if value == "none" else sector_name(value, locale)
-    if dimension == "course":
-        return courses.get(value, value)
-    return LABELS.get(locale, LABELS["en"]).get(value, value)
-
-
-def _course_titles() -> dict[str, str]:
-    locale = current_language()
-    out = {}
-    for course in db.session().scalars(select(Course)):
-        out[str(course.id)] = localized(course.title, locale=locale) or course.slug
-    return out
+def title_of(dimension: str) -> str:
+    """A dimension's heading in the page's language."""
+    return dimensions.get(dimension).title[current_language()]
 
 
 def breakdown_rows(dimension: str, period: Any, region: Any, tier: Any) -> list[dict]:
@@ -96,11 +70,13 @@ def breakdown_rows(dimension: str, period: Any, region: Any, tier: Any) -> list[
     counts = figures.breakdown(
         session, dimension=dimension, period=period, region=region, tier=tier
     )
-    courses = _course_titles() if dimension == "course" else {}
+    values = figures.dimension_values(session, dimension)
+    labels = exports.value_labels(session, dimension, values)
+    locale = current_language()
     zero = {"completions": 0, "new_trained": 0, "new_specialists": 0}
     return [
-        {"value": v, "label": label_of(dimension, v, courses), **counts.get((v,), zero)}
-        for v in figures.dimension_values(session, dimension)
+        {"value": v, "label": label.get(locale, label["en"]), **counts.get((v,), zero)}
+        for v, label in zip(values, labels, strict=True)
     ]
 
 
@@ -125,8 +101,7 @@ def dashboard() -> Any:
         targets=(figures.TARGET_TRAINED, figures.TARGET_SPECIALISTS),
         cumulative=figures.cumulative_by_month(session, tier=tier, region=region),
         breakdowns=[
-            (d, DIMENSION_TITLES[d], breakdown_rows(d, period, region, tier))
-            for d in figures.DIMENSIONS
+            (d, title_of(d), breakdown_rows(d, period, region, tier)) for d in dimensions.NAMES
         ],
         periods=period_choices(figures.today()),
         period=period,
@@ -162,12 +137,12 @@ def chart(name: str) -> Any:
                 [(m, s) for m, _t, s in rows],
                 (_("Trained"), _("Specialists")),
             )
-    elif name in figures.DIMENSIONS:
+    elif name in dimensions.REGISTRY:
 
         def build() -> str:
             rows = breakdown_rows(name, period, region, tier)
             return charts.bars(
-                _("Completions by %(dimension)s", dimension=str(DIMENSION_TITLES[name]).lower()),
+                _("Completions by %(dimension)s", dimension=title_of(name).lower()),
                 [(r["label"], r["completions"]) for r in rows],
             )
     else:
@@ -179,16 +154,22 @@ def chart(name: str) -> Any:
 @bp.get("/stats/exports/<dimension>.<fmt>")
 @roles_required("analyst", "admin")
 def export(dimension: str, fmt: str) -> Any:
-    if dimension not in figures.DIMENSIONS or fmt not in exports.FORMATS:
+    if dimension not in dimensions.REGISTRY or fmt not in exports.FORMATS:
         abort(404)
     try:
         period = Period.parse(request.args.get("period", ""))
     except BadPeriod:
         abort(400)
-    body = exports.stream(db.session(), dimension=dimension, period=period, fmt=fmt)
-    response = Response(stream_with_context(body), mimetype=exports.MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="oqu-{dimension}-{period.text}.{fmt}"'
+    body = exports.stream(
+        db.session(),
+        dimension=dimension,
+        period=period,
+        fmt=fmt,
+        license_id=current_app.config["OPEN_DATA_LICENSE"],
+    )
+    response = Response(stream_with_context(body), content_type=exports.MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = content_disposition(
+        f"oqu-{dimension}-{period.text}.{fmt}"
     )
     return response
 
@@ -198,29 +179,13 @@ def export(dimension: str, fmt: str) -> Any:
 def admin_completions() -> Any:
     session = db.session()
     q = request.args.get("q", "").strip()
-    found: list[Completion] = []
-    if q.isdigit() and int(q) <= MAX_ID:
-        found = [c for c in [session.get(Completion, int(q))] if c is not None]
-    elif q:
-        user = session.scalar(select(User).where(User.email == q.lower())) or session.scalar(
-            select(User).where(User.email == q)
-        )
-        found = services.completions_of(session, user=user) if user else []
-    annulled = (
-        set(
-            session.scalars(
-                services.annulled_ids().where(Correction.completion_id.in_([c.id for c in found]))
-            )
-        )
-        if found
-        else set()
-    )
+    found = services.find_completions(session, query=q)
     return render_template(
         "stats/admin_completions.html",
         q=q,
         completions=found,
-        annulled=annulled,
-        courses=_course_titles(),
+        annulled=services.annulled_among(session, completions=found),
+        courses=services.course_titles(session, locale=current_language()),
     )
 
 
@@ -229,13 +194,13 @@ def admin_completions() -> Any:
 def annul(completion_id: int) -> Any:
     session = db.session()
     completion = session.get(Completion, completion_id) or abort(404)
-    reason = request.form.get("reason", "").strip()
-    if not reason:
+    form = AnnulForm()
+    if not form.validate_on_submit() or not form.reason.data.strip():
         flash(_("Give a reason for the annulment."), "error")
         return redirect(url_for(".admin_completions", q=completion_id))
     try:
         services.annul_completion(
-            session, completion=completion, reason=reason, by_user=current_user
+            session, completion=completion, reason=form.reason.data.strip(), by_user=current_user
         )
     except services.AlreadyAnnulled:
         flash(_("This completion was already annulled."), "error")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import jsonschema
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.accounts.models import User, UserRole
 from lms.api import services
@@ -459,3 +459,17 @@ def test_admin_tokens_page(client, session, make_user, login, analyst):
 def test_admin_tokens_page_is_for_admins(client, make_user, login):
     login(make_user(roles=["analyst"]))
     assert client.get("/admin/tokens").status_code == 403
+
+
+@pytest.mark.parametrize("email", ["", "x" * 300 + "@example.kz"])
+def test_admin_tokens_form_refuses_bad_input_and_creates_nothing(
+    client, session, make_user, login, email
+):
+    login(make_user(roles=["admin"]))
+    before = session.scalar(select(func.count()).select_from(ApiToken))
+    page = client.post("/admin/tokens", data={"email": email})
+    assert page.status_code == 400
+    assert "Tokens can be created only for analyst or admin accounts." in page.get_data(
+        as_text=True
+    )
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == before

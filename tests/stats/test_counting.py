@@ -128,3 +128,19 @@ def test_days_are_almaty_days():
     # 20:00 UTC on 31 March is already 1 April in Almaty (UTC+5).
     assert services.almaty_day(datetime(2026, 3, 31, 20, 0, tzinfo=UTC)).isoformat() == "2026-04-01"
     assert services.age_band(2008, 2026) == "18-24" and services.age_band(2012, 2026) == "14-17"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 401])
+def test_annulment_needs_a_short_reason_and_changes_nothing_without(
+    client, session, make_user, login, make_course, complete, reason
+):
+    from lms.stats import figures
+
+    fact = complete(make_user(), make_course("public"))
+    login(make_user(roles=["admin"]))
+    done = client.post(f"/admin/completions/{fact.id}/annul", data={"reason": reason})
+    assert done.status_code == 302
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Give a reason for the annulment." in page
+    assert figures.progress(session).trained == 1
+    assert not services.is_annulled(session, completion=fact)

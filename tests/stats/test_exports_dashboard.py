@@ -33,7 +33,8 @@ def _export(session, fmt, dimension="region", period="2026-Q1") -> bytes:
 
 def test_csv_export_suppresses_small_cells_and_shows_zero(session, history):
     text = _export(session, "csv").decode("utf-8")
-    rows = list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
+    assert text.startswith("\ufeffmeasure,")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     header, body = rows[0], rows[1:]
     assert header[:2] == ["measure", "region"]
     almaty = next(r for r in body if r[0] == "completions" and r[1] == "KZ-75")
@@ -66,15 +67,21 @@ def test_metadata_in_three_languages(session, history):
         "қ" in data["metadata"]["kk"]["residual_risk"]
         or "ә" in data["metadata"]["kk"]["residual_risk"]
     )
-    text = _export(session, "csv").decode()
-    assert "# ru.suppression" in text and "# kk.residual_risk" in text
+    # The CSV is one table: its metadata travels in the data package beside it.
+    text = _export(session, "csv").decode("utf-8-sig")
+    assert text.startswith("measure,region,") and "#" not in text
 
 
 def test_json_marks_suppressed_cells_as_null(session, history):
     data = json.loads(_export(session, "json"))
     table = next(t for t in data["tables"] if t["measure"] == "completions")
     row = next(r for r in table["rows"] if r["value"] == "KZ-11")
-    assert row["cells"]["specialist"] == {"value": None, "suppressed": True}
+    assert row["cells"]["specialist"] == {"value": None, "suppressed": True, "mark": "<10"}
+    almaty = next(r for r in table["rows"] if r["value"] == "KZ-75")
+    assert almaty["cells"]["specialist"] == {"value": None, "suppressed": True, "mark": "x"}
+    assert almaty["cells"]["public"] == {"value": 0, "suppressed": False, "mark": None}
+    assert data["schema"]["missingValues"] == ["<10", "x"]
+    assert data["schema"]["primaryKey"] == ["measure", "region"]
 
 
 @pytest.mark.parametrize(

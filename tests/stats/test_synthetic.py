@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from lms.accounts.models import Person, User
@@ -93,3 +95,110 @@ def test_admin_annuls_a_completion(client, session, make_user, login, make_cours
 def test_annul_page_is_for_admins(client, make_user, login):
     login(make_user(roles=["analyst"]))
     assert client.get("/admin/completions").status_code == 403
+
+
+# The steps of seed(), one by one.
+
+
+def _frame(session, make_course, languages=("kk", "ru", "en")):
+    public = make_course("public")
+    public.languages = list(languages)
+    make_course("specialist")
+    session.flush()
+    frame = synthetic.sampling_frame(synthetic.prepare(session, force=True, commit=None))
+    frame.public_position = frame.course_ids.tolist().index(public.id)
+    return frame
+
+
+def test_prepare_refuses_real_learners_and_gives_courses_of_both_tiers(
+    session, make_user, make_course
+):
+    import pytest
+
+    make_user()
+    with pytest.raises(synthetic.RealLearnersPresent):
+        synthetic.prepare(session, force=False, commit=None)
+    courses = synthetic.prepare(session, force=True, commit=None)
+    assert {str(c.tier) for c in courses} == {"public", "specialist"}
+
+
+def test_sampling_frame_weights_are_distributions(session, make_course):
+    frame = _frame(session, make_course)
+    for weights in (frame.region_p, frame.sector_p, frame.band_p):
+        assert abs(weights.sum() - 1) < 1e-9 and (weights > 0).all()
+    assert len(frame.region_codes) == 20 and "none" in frame.sectors.tolist()
+    assert frame.speaks.shape == (len(frame.course_ids), 3)
+
+
+def test_start_cursor_continues_after_existing_rows(session, make_user, make_course, complete):
+    user = make_user()
+    fact = complete(user, make_course("public"))
+    cursor = synthetic.start_cursor(session, seed_value=4)
+    assert cursor.user_id > user.id and cursor.fact_id == fact.id + 1 and cursor.number == 0
+
+
+def test_drawn_learners_fall_in_the_age_bands_and_regions(session, make_course):
+    import numpy as np
+
+    frame = _frame(session, make_course)
+    cursor = synthetic.start_cursor(session, seed_value=1)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    drawn = synthetic.draw_learners(
+        np.random.default_rng(1), frame, size=500, first=0, cursor=cursor, now=now
+    )
+    ages = now.year - drawn.birth_year
+    assert ages.min() >= 14 and ages.max() <= 80
+    assert set(drawn.region.tolist()) <= set(frame.region_codes.tolist())
+    assert len(set(drawn.keys)) == 500 and all(len(k) == 32 for k in drawn.keys)
+
+
+def test_only_specialists_take_specialist_courses(session, make_course):
+    import numpy as np
+
+    frame = _frame(session, make_course)
+    rng = np.random.default_rng(2)
+    cursor = synthetic.start_cursor(session, seed_value=2)
+    drawn = synthetic.draw_learners(
+        rng, frame, size=800, first=0, cursor=cursor, now=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    who, course = synthetic.draw_courses(rng, frame, drawn)
+    takes_spec = frame.course_is_spec[course]
+    assert drawn.specialist[who[takes_spec]].all()
+    assert 40 <= drawn.specialist.sum() <= 160  # about one in eight
+    pairs = set(zip(who.tolist(), course.tolist(), strict=True))
+    assert len(pairs) == len(who)  # a course at most once per learner
+
+
+def test_milestones_are_each_learners_earliest_completions():
+    import numpy as np
+
+    who = np.array([0, 0, 1, 1, 1])
+    is_spec = np.array([False, True, True, False, True])
+    stored_at = ["2025-03-01", "2025-02-01", "2025-05-01", "2025-04-01", "2025-05-01"]
+    fids = np.array([10, 11, 12, 13, 14])
+    first, spec_learner, spec_pos, is_first, is_specialist = synthetic.milestones_of(
+        who, is_spec, stored_at, fids
+    )
+    assert sorted(first.tolist()) == [1, 3]
+    assert spec_learner.tolist() == [0, 1] and spec_pos.tolist() == [1, 2]  # tie: lowest id
+    assert is_first.tolist() == [False, True, False, True, False]
+    assert is_specialist.tolist() == [False, True, True, False, False]
+
+
+def test_a_language_the_course_lacks_falls_back_to_its_first(session, make_course):
+    import numpy as np
+
+    frame = _frame(session, make_course, languages=["ru"])
+    rng = np.random.default_rng(3)
+    cursor = synthetic.start_cursor(session, seed_value=3)
+    drawn = synthetic.draw_learners(
+        rng, frame, size=300, first=0, cursor=cursor, now=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    who, course = synthetic.draw_courses(rng, frame, drawn)
+    facts = synthetic.draw_facts(
+        session, rng, frame, drawn, who=who, course=course, span=86400 * 300, fact_id=1
+    )
+    russian_only = frame.public_position
+    langs = {synthetic.LANGUAGES[i] for i in facts.lang[facts.course == russian_only].tolist()}
+    assert langs == {"ru"}
+    assert set(facts.age_band.tolist()) <= set(services.AGE_BANDS)
