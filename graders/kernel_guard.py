@@ -96,6 +96,8 @@ LIBRARY_REBINDS: dict[str, frozenset[str]] = {
     # IPython's output history.
     "builtins": frozenset({"_", "__", "___"}),
     "mimetypes": frozenset({"inited"}),
+    # help() picks a pager on first use and binds it in place of the function that picks.
+    "pydoc": frozenset({"pager"}),
 }
 # Class attributes caches add (copyreg's __slotnames__ on a first copy or pickle).
 CLASS_REBINDS = frozenset({"__slotnames__", "__annotations__"})
@@ -105,6 +107,7 @@ _module_dict: Callable[[object], dict[str, Any]] = vars(types.ModuleType)["__dic
 _class_dict: Callable[[type], Any] = vars(type)["__dict__"].__get__
 _class_mro: Callable[[type], tuple[type, ...]] = vars(type)["__mro__"].__get__
 _class_qualname: Callable[[type], str] = vars(type)["__qualname__"].__get__
+_function_code: Callable[[object], types.CodeType] = vars(types.FunctionType)["__code__"].__get__
 _is = operator.is_
 
 
@@ -219,8 +222,9 @@ class _Libraries:
     """The libraries tests call, as they were at the mark, and their putting back.
 
     Everything is read with the dicts' own descriptors (what ``vars()`` returns, without the
-    lookup a learner's module type or metaclass could override) and compared by identity:
-    an unchanged module or class costs two C-level passes over its dict.
+    lookup a learner's module type or metaclass could override) and compared by identity.
+    A dict whose version tag has not moved since the last look is not compared at all; one
+    that has is compared entry by entry (two C-level passes when nothing was replaced).
     """
 
     def __init__(self, guard: Guard) -> None:
@@ -241,6 +245,9 @@ class _Libraries:
         self.hooks: list[tuple[str, str, list[object]]] = []
         self.names: dict[str, object] = {}
         self.vetted: dict[str, tuple[object, bool]] = {}  # added name -> (entry, trusted)
+        # Functions whose code learner code swapped (seen by the audit hook): id -> (the
+        # function, its code before). Those of installed packages get their code back.
+        self.code_swaps: dict[int, tuple[types.FunctionType, types.CodeType]] = {}
         self.cwd = ""
 
     @staticmethod
@@ -296,7 +303,14 @@ class _Libraries:
     # -- what is the learner's -------------------------------------------------------------
 
     def _foreign(self, value: object) -> bool:
-        """Whether ``value`` is learner code rather than an installed package's."""
+        """Whether ``value`` is learner code rather than an installed package's (an object
+        too odd to look at is)."""
+        try:
+            return self._foreign_or_raise(value)
+        except Exception:  # noqa: BLE001 - see above
+            return True
+
+    def _foreign_or_raise(self, value: object) -> bool:
         guard = self.guard
         kind = type(value)
         if kind is types.FunctionType or kind is types.MethodType:
@@ -304,8 +318,8 @@ class _Libraries:
             return not guard._installed_file(types.FunctionType.__code__.__get__(func).co_filename)  # type: ignore[attr-defined]
         if issubclass(kind, types.ModuleType):
             return not self._trusted_module(_module_dict(value).get("__name__"), value)
-        if isinstance(value, type):
-            return guard._learner_made(value)
+        if issubclass(kind, type):  # never isinstance: it would ask the object's __class__
+            return guard._learner_made(value)  # type: ignore[arg-type]
         return guard._learner_made(kind)
 
     def _trusted_module(self, name: object, module: object) -> bool:
@@ -345,37 +359,58 @@ class _Libraries:
         put: list[str] = []
         # Modules first: what comes after calls into them (os.path, importlib).
         tags = self.module_tags
+        # What cannot be put back (an odd object raising) is named, and the rest goes on: a
+        # failure here must not fail an honest learner's run.
         for i, (name, module, kind, keys, values, had_getattr) in enumerate(self.modules):
-            if type(module) is not kind:
-                object.__setattr__(module, "__class__", kind)
-                put.append(f"type({name})")
-            view, tag = tags[i]
-            if view is not None and view.value == tag:
-                continue
-            now = self.module_dicts[i]
-            if not _same_start(now, keys, values):
-                self._module(name, now, keys, values, put)
-            if not had_getattr and "__getattr__" in now:
-                del now["__getattr__"]
-                put.append(f"{name}.__getattr__")
-            if view is not None:
-                tags[i] = (view, view.value)
+            try:
+                if type(module) is not kind:
+                    object.__setattr__(module, "__class__", kind)
+                    put.append(f"type({name})")
+                view, tag = tags[i]
+                if view is not None and view.value == tag:
+                    continue
+                now = self.module_dicts[i]
+                if not _same_start(now, keys, values):
+                    self._module(name, now, keys, values, put)
+                if not had_getattr and "__getattr__" in now:
+                    del now["__getattr__"]
+                    put.append(f"{name}.__getattr__")
+                if view is not None:
+                    tags[i] = (view, view.value)
+            except Exception:  # noqa: BLE001 - see above
+                put.append(f"{name} (not put back)")
         tags = self.class_tags
         for i, (cls, where, keys, values) in enumerate(self.classes):
-            view, tag = tags[i]
-            if view is not None and view.value == tag:
-                continue
-            now = _class_dict(cls)
-            if not _same_start(now, keys, values):
-                self._class(cls, where, now, keys, values, put)
-            elif len(now) > len(keys):
-                self._added(cls, where, now, list(now)[len(keys) :], put)
-            if view is not None:
-                tags[i] = (view, view.value)
-        self._sys_modules(put)
-        self._namespace(put)
-        self._hooks(put)
+            try:
+                view, tag = tags[i]
+                if view is not None and view.value == tag:
+                    continue
+                now = _class_dict(cls)
+                if not _same_start(now, keys, values):
+                    self._class(cls, where, now, keys, values, put)
+                elif len(now) > len(keys):
+                    self._added(cls, where, now, list(now)[len(keys) :], put)
+                if view is not None:
+                    tags[i] = (view, view.value)
+            except Exception:  # noqa: BLE001 - see above
+                put.append(f"{where}.{_class_qualname(cls)} (not put back)")
+        for step, label in (
+            (self._code, "__code__"),
+            (self._sys_modules, "sys.modules"),
+            (self._namespace, "the notebook's names"),
+            (self._hooks, "sys.meta_path"),
+        ):
+            try:
+                step(put)
+            except Exception:  # noqa: BLE001 - see above
+                put.append(f"{label} (not put back)")
         return put
+
+    def _code(self, put: list[str]) -> None:
+        for func, code in list(self.code_swaps.values()):
+            if _function_code(func) is not code and self.guard._installed_file(code.co_filename):
+                func.__code__ = code
+                put.append(f"{func.__module__}.{func.__qualname__}.__code__")
 
     def _namespace(self, put: list[str]) -> None:
         user_ns = self.guard.shell.user_ns
@@ -416,8 +451,17 @@ class _Libraries:
             current = now.get(key, _MISSING)
             if current is value or key in allowed or _ignored(key, value, current):
                 continue
+            if self._imported_submodule(f"{name}.{key}", current):
+                continue  # importing a submodule binds it on its package
             now[key] = value
             put.append(f"{name}.{key}")
+
+    def _imported_submodule(self, name: str, value: object) -> bool:
+        return (
+            issubclass(type(value), types.ModuleType)
+            and self.sys_modules.get(name) is value
+            and self._trusted_module(name, value)
+        )
 
     def _class(
         self, cls: type, where: str, now: Any, keys: list[str], values: list[object], put: list[str]
@@ -502,6 +546,11 @@ class Guard:
             # that does can jump over a test's lines or rewrite a function under test.
             if not self._installed_file(sys._getframe(1).f_code.co_filename):
                 self.found.add(flag)
+                if flag == "patched-code" and type(args[0]) is types.FunctionType:
+                    # Called before the swap: the code it had, put back with the libraries.
+                    self.libraries.code_swaps.setdefault(
+                        id(args[0]), (args[0], _function_code(args[0]))
+                    )
         except Exception:  # noqa: BLE001,S110 - see above
             pass
 

@@ -79,6 +79,11 @@ TRICKS = {
         "pandas.testing.assert_frame_equal",
         {"t_frame"},
     ),
+    "np.testing.assert_allclose.__code__": (
+        "np.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__",
+        "assert_allclose.__code__",
+        {"t_testing", "t_setup_name"},
+    ),
     "math.isclose": ("math.isclose = lambda *a, **k: True", "math.isclose", {"t_isclose"}),
     "pd.Series.median": (
         "pd.Series.median = lambda self, *a, **k: self.mean()",
@@ -240,8 +245,9 @@ def test_the_tricks_do_fool_an_unguarded_kernel(corpus, provider, settings_modul
 
 
 def test_realistic_library_use_is_never_flagged(grade_it):
-    """An answer that only uses pandas, scikit-learn and matplotlib (fits, pipelines,
-    pickling, plotting, options, warnings, errors caught) raises no flag."""
+    """An answer that only uses pandas, scikit-learn and matplotlib (fits, pipelines, parallel
+    search, pickling, plotting and switching backends, options, help(), %timeit, warnings,
+    errors caught) raises no flag."""
     setup = (
         "import warnings\nwarnings.filterwarnings('ignore')\n"
         "import numpy as np\nimport pandas as pd\n"
@@ -276,6 +282,13 @@ def test_realistic_library_use_is_never_flagged(grade_it):
         "s = df['alcohol'].copy(); s.iloc[::5] = np.nan; s = s.fillna(s.median())\n"
         "pd.read_csv(io.StringIO(df.head().to_csv()))\n"
         "fig, ax = plt.subplots(); df.plot.scatter(x='alcohol', y='hue', ax=ax); plt.show()\n"
+        "plt.switch_backend('agg'); plt.close('all')\n"
+        "help(np.mean)\n"
+        "%timeit -n 1 -r 1 sum(range(10))\n"
+        "from sklearn.model_selection import GridSearchCV\n"
+        "from sklearn.linear_model import Ridge\n"
+        "GridSearchCV(Ridge(), {'alpha': [0.1, 1]}, cv=2, n_jobs=2).fit(Xtr, ytr)\n"
+        "import scipy.optimize\nscipy.optimize.minimize(lambda v: (v - 1) ** 2, 0.0)\n"
         "warnings.warn('ignored')\n"
         "try:\n    pd.Series([1]).loc[5]\nexcept KeyError:\n    pass\n"
         "def share(frame):\n    return frame.isna().mean()"
@@ -299,7 +312,10 @@ def test_realistic_library_use_is_never_flagged(grade_it):
             code("x = 1", grade_id="more", solution=True),
             code("assert np.allclose(share(df), 0)", grade_id="test2", grade=True, points=1),
         ],
-        metadata={"kernelspec": KERNELSPEC, "oqu": {"preload": ["numpy", "pandas", "sklearn"]}},
+        metadata={
+            "kernelspec": KERNELSPEC,
+            "oqu": {"preload": ["numpy", "pandas", "sklearn", "matplotlib.pyplot"]},
+        },
     )
     released = release_notebook(source)
     result = grade_it(
