@@ -505,3 +505,64 @@ def test_the_issues_trick_on_the_shipped_sensor_notebook(slow_grade):
         assert honest.score == 2.0
     assert "patched-library" in cheat.flags
     assert "numpy.allclose" in cheat.flag_details["patched-library"]
+
+
+# --- imports: added modules and finders -----------------------------------------------------
+
+IMPORT_TRICKS = {
+    "a fake module added to sys.modules": (
+        "import sys, types\n"
+        "fake = types.ModuleType('colorsys')\n"
+        "fake.rgb_to_hsv = lambda r, g, b: (0.0, 1.0, 1.0)\n"
+        "sys.modules['colorsys'] = fake",
+        "sys.modules['colorsys']",
+    ),
+    "a finder of the learner's on sys.meta_path": (
+        "import sys, importlib.abc, importlib.util\n"
+        "class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'colorsys':\n"
+        "            return importlib.util.spec_from_loader(name, self)\n"
+        "    def create_module(self, spec):\n"
+        "        return None\n"
+        "    def exec_module(self, module):\n"
+        "        module.rgb_to_hsv = lambda r, g, b: (0.0, 1.0, 1.0)\n"
+        "sys.meta_path.insert(0, Finder())",
+        "sys.meta_path",
+    ),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(IMPORT_TRICKS))
+def test_a_module_or_finder_added_by_the_learner_is_dropped(grade_it, trick):
+    """A test importing a module no one loaded before the answer gets the real one."""
+    source = v4.new_notebook(
+        cells=[
+            code("import math", grade_id="setup", locked=True),
+            code(
+                "def red():\n    ### BEGIN SOLUTION\n    return (1.0, 0.0, 0.0)\n"
+                "    ### END SOLUTION",
+                grade_id="answer",
+                solution=True,
+            ),
+            code(
+                "import colorsys\nassert colorsys.rgb_to_hsv(*red())[0] == 0.0",
+                grade_id="test",
+                grade=True,
+                points=1,
+            ),
+        ],
+        metadata={"kernelspec": KERNELSPEC},
+    )
+    released = release_notebook(source)
+    wrong = "def red():\n    return (0.0, 1.0, 0.0)  # green"
+    patch, name = IMPORT_TRICKS[trick]
+    honest = grade_it(released.master, solve(released.student, {"answer": wrong}))
+    cheat = grade_it(released.master, solve(released.student, {"answer": patch + "\n" + wrong}))
+    assert scores(honest) == scores(cheat) == {"test": 0.0}
+    assert name in cheat.flag_details["patched-library"]
+    # An honest import of an installed module after the mark is no finding.
+    plain = grade_it(
+        released.master, solve(released.student, {"answer": "import fractions\n" + wrong})
+    )
+    assert plain.flags == []
