@@ -29,7 +29,7 @@ from graders.kernels import KernelProvider, provider_for
 from graders.overwrite import _grade_id, sanitise, student_version
 from graders.release import GradedCell, graded_cells
 from graders.settings import GraderSettings
-from graders.tampering import TamperProbe, source_flags
+from graders.tampering import TamperProbe, preload_of, source_flags
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,9 @@ class GradeResult:
     cells: list[CellResult]
     flags: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # For a flag that has them, what it is about (at most 20 names): for "patched-library",
+    # what the guard put back ("numpy.allclose", "sys.modules['numpy']").
+    flag_details: dict[str, list[str]] = field(default_factory=dict)
     # For translation by the platform: "", "run-timeout", "kernel-stopped",
     # "kernel-unavailable" or "grader-error" (``reason`` is the English text).
     reason_code: str = ""
@@ -87,6 +90,7 @@ class GradeResult:
                 for c in self.cells
             ],
             flags=self.flags,
+            flag_details=self.flag_details,
             timings={k: round(v, 4) for k, v in self.timings.items()},
         )
         return data
@@ -225,12 +229,16 @@ def grade(
     provider = kernel_provider or provider_for(settings)
     timings = {"prepare": time.monotonic() - started}
     hidden = any(c.has_hidden_tests for c in spec)
-    probe = TamperProbe()  # the scoring run's in-kernel guard
+    preload = preload_of(master)
+    probe = TamperProbe(preload)  # the scoring run's in-kernel guard
 
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             shown = (
-                pool.submit(_run, provider, sanitised.feedback, settings, files, None)
+                # Guarded too: what the learner sees agrees with the score.
+                pool.submit(
+                    _run, provider, sanitised.feedback, settings, files, TamperProbe(preload)
+                )
                 if hidden
                 else None
             )
@@ -263,6 +271,7 @@ def grade(
     if scoring.unconfirmed:
         flags.append("unconfirmed-cell")
     flags += probe.flags(completed=scoring.status == "completed")
+    details = probe.details()
     if scoring.status != "completed":
         flags.append("kernel-stopped" if scoring.status == "stopped" else "run-timeout")
     timings["total"] = time.monotonic() - started
@@ -274,6 +283,7 @@ def grade(
         )
         cells = _cell_results(spec, None, None)
         result = _result(spec, cells, status="failed", reason=reason, flags=flags, timings=timings)
+        result.flag_details = details
         result.reason_code = "run-timeout"
         result.executed = scoring.notebook
         return result
@@ -284,6 +294,7 @@ def grade(
         )
     cells = _cell_results(spec, scoring.notebook, feedback.notebook)
     result = _result(spec, cells, status="graded", reason=reason, flags=flags, timings=timings)
+    result.flag_details = {k: v for k, v in details.items() if k in result.flags}
     result.reason_code = "kernel-stopped" if reason else ""
     result.executed = scoring.notebook
     result.feedback = feedback.notebook

@@ -78,6 +78,7 @@ class Guard(Protocol):
 
     failed: bool
     before_print: dict[str, str] | None
+    preload: tuple[str, ...]  # libraries the install imports (it may then take longer)
 
     @property
     def install(self) -> str: ...  # expression evaluated with the first request
@@ -180,11 +181,14 @@ class _Runner:
         checks = {i: self.guard.before(cells[i]) for i in order}
         first = checks.get(order[0]) if order else None
         expressions = {"install": self.guard.install} | ({"check": first} if first else {})
-        results = self._side_request(expressions, self._left(self.settings.cell_timeout))
+        # Importing the declared libraries may take longer than a cell may: the whole run's
+        # time bounds it (nothing of the learner's has run yet).
+        limit = self.settings.run_timeout if self.guard.preload else self.settings.cell_timeout
+        results = self._side_request(expressions, self._left(limit))
         self.guard.took_install(results.get("install"))
         if self.guard.before_print is None:
             expressions["install"] = self.guard.install_from_source
-            results = self._side_request(expressions, self._left(self.settings.cell_timeout))
+            results = self._side_request(expressions, self._left(limit))
             self.guard.took_install(results.get("install"))
         if self.guard.before_print is None:
             # Nothing of the learner's has run yet: the platform's fault, not the learner's.

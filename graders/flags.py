@@ -22,6 +22,8 @@ FLAGS = {
     "patched-events": "the code registered its own cell event callbacks; removed before each test",
     "patched-tracing": "the code set a trace or profile function or an audit hook",
     "patched-code": "the code swapped a function's code object (__code__)",
+    "patched-library": "the code replaced functions, classes or modules of the libraries tests "
+    "call (numpy, pandas...); put back before each test (the names are listed)",
     "forged-messages": "the kernel sent a second 'finished' for a cell (forged messages)",
     "unconfirmed-cell": "the kernel stopped before confirming that a cell had finished; that "
     "cell scored 0",

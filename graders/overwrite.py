@@ -108,23 +108,37 @@ def _metadata_changed(submitted: NotebookNode, given: NotebookNode) -> bool:
     return _points(mine) != _points(theirs) or submitted.cell_type != given.cell_type
 
 
-def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNode) -> Sanitised:
-    """The submission made safe to grade against ``master``; ``student`` is its release."""
-    nb = copy.deepcopy(submission)
+def drop_hostile_metadata(nb: NotebookNode) -> set[str]:
+    """Step 1: remove nbgrader metadata without a usable grade id (nbgrader's preprocessors
+    trust its shape; a submission's is hostile). Flags it when it claimed anything."""
     flags: set[str] = set()
     for cell in nb.cells:
-        # nbgrader's preprocessors trust the metadata's shape; a submission's is hostile.
         meta = cell.get("metadata", {}).get("nbgrader")
         if meta is not None and _grade_id(cell) is None:
             del cell.metadata["nbgrader"]
             if not isinstance(meta, dict) or any(meta.get(k) for k in KEYS_THAT_MATTER):
                 flags.add("unknown-grade-cell")
+    return flags
+
+
+def clear_and_deduplicate(nb: NotebookNode) -> tuple[NotebookNode, dict]:
+    """Step 2: nbgrader's ClearOutput and DeduplicateIds, as its autograde runs them."""
     resources: dict = {}
     for preprocessor in (ClearOutput(), DeduplicateIds()):
         nb, resources = preprocessor.preprocess(nb, resources)
+    return nb, resources
 
-    masters = {_grade_id(c): (i, c) for i, c in enumerate(master.cells) if _known(c)}
-    given = {_grade_id(c): c for c in student.cells if _known(c)}
+
+def match_cells(
+    nb: NotebookNode,
+    masters: dict[str | None, tuple[int, NotebookNode]],
+    given: dict[str | None, NotebookNode],
+) -> tuple[list[NotebookNode], dict[str, int], set[str]]:
+    """Step 3: each submitted cell against the master, in the submission's order. A cell
+    the master knows takes the master's metadata (and, unless it is an answer, the master's
+    source); any other is a plain cell. Returns the cells, the master index of each grade
+    id placed, and the flags."""
+    flags: set[str] = set()
     cells: list[NotebookNode] = []
     placed: dict[str, int] = {}  # grade id -> master index, for cells kept in order
     for cell in nb.cells:
@@ -149,11 +163,20 @@ def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNo
             new["id"] = cell["id"]
         placed[grade_id] = index
         cells.append(new)
+    return cells, placed, flags
 
-    # Deleted locked, grade and task cells come back where the master has them: after the
-    # kept cell that precedes them in the master, else before the first kept cell that
-    # follows them. A deleted answer cell (solution only) does not: the learner may have
-    # answered in a cell of their own, and nbgrader never puts those back either.
+
+def put_back_deleted(
+    cells: list[NotebookNode],
+    masters: dict[str | None, tuple[int, NotebookNode]],
+    placed: dict[str, int],
+) -> set[str]:
+    """Step 4: deleted locked, grade and task cells come back (in place in ``cells``) where
+    the master has them: after the kept cell that precedes them in the master, else before
+    the first kept cell that follows them. A deleted answer cell (solution only) does not:
+    the learner may have answered in a cell of their own, and nbgrader never puts those
+    back either."""
+    flags: set[str] = set()
     for grade_id, (index, master_cell) in masters.items():
         if grade_id in placed:
             continue
@@ -170,22 +193,52 @@ def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNo
             position = following[0] if following else len(cells)
         cells.insert(position, _put_back(master_cell))
         placed[grade_id] = index  # type: ignore[index]
+    return flags
 
+
+def unique_ids(cells: list[NotebookNode]) -> None:
+    """Step 5: every cell gets an id of its own (a missing or repeated one is replaced)."""
     seen: set[str] = set()
     for cell in cells:
         if not cell.get("id") or cell["id"] in seen:
             cell["id"] = random_cell_id()
         seen.add(cell["id"])
+
+
+def finish_notebook(
+    nb: NotebookNode, cells: list[NotebookNode], master: NotebookNode, resources: dict
+) -> NotebookNode:
+    """Step 6: the cells in a notebook of the current format with the master's kernel, then
+    nbgrader's CheckCellMetadata."""
     nb.cells = cells
     nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
     for key in ("kernelspec", "language_info"):
         if key in master.metadata:
             nb.metadata[key] = copy.deepcopy(master.metadata[key])
-    nb, resources = CheckCellMetadata().preprocess(nb, resources)
+    nb, _ = CheckCellMetadata().preprocess(nb, resources)
+    return nb
 
+
+def feedback_version(nb: NotebookNode, given: dict[str | None, NotebookNode]) -> NotebookNode:
+    """Step 7: the same notebook with the released text of every locked and test cell, so
+    hidden tests are absent (what the feedback run and the workspace execute)."""
     feedback = copy.deepcopy(nb)
     for cell in feedback.cells:
         grade_id = _grade_id(cell)
         if grade_id in given and not utils.is_solution(cell):
             cell.source = given[grade_id].source
-    return Sanitised(graded=nb, feedback=feedback, flags=sorted(flags))
+    return feedback
+
+
+def sanitise(master: NotebookNode, submission: NotebookNode, student: NotebookNode) -> Sanitised:
+    """The submission made safe to grade against ``master``; ``student`` is its release."""
+    nb = copy.deepcopy(submission)
+    flags = drop_hostile_metadata(nb)
+    nb, resources = clear_and_deduplicate(nb)
+    masters = {_grade_id(c): (i, c) for i, c in enumerate(master.cells) if _known(c)}
+    given = {_grade_id(c): c for c in student.cells if _known(c)}
+    cells, placed, found = match_cells(nb, masters, given)
+    flags |= found | put_back_deleted(cells, masters, placed)
+    unique_ids(cells)
+    nb = finish_notebook(nb, cells, master, resources)
+    return Sanitised(graded=nb, feedback=feedback_version(nb, given), flags=sorted(flags))

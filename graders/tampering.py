@@ -4,8 +4,10 @@ In the kernel (``kernel_guard.py``, sent there): a fingerprint of the builtins t
 on, IPython's traceback display, ``sys.excepthook`` and the standard streams is taken before
 the learner's cells run and again after; the grader keeps the first one outside the kernel
 and compares. How IPython reads and runs a cell (transformers, events, trace functions, the
-machinery's methods) is put back before every instructor cell that follows a learner cell,
-and what had to be put back is flagged; classes of the learner's whose instances equal an
+machinery's methods) and the libraries tests call (modules, their classes, ``sys.modules``,
+the set-up's names; ``metadata.oqu.preload`` names more to import first) are put back before
+every instructor cell that follows a learner cell, and what had to be put back is flagged
+(``flag_details`` names the library parts); classes of the learner's whose instances equal an
 unrelated object are flagged. The guard's output never reaches the learner (it runs in the
 scoring kernel, silently). In the source: classes whose ``__eq__`` always returns True (or
 ``__ne__`` always False). Flags ask a person to look; they change no score.
@@ -18,6 +20,7 @@ import binascii
 import functools
 import json
 import marshal
+import re
 import secrets
 import zlib
 from importlib.util import MAGIC_NUMBER
@@ -65,9 +68,12 @@ WATCHED_BUILTINS = SHADOW_WATCH + (
 )
 
 GUARD_FILENAME = "<oqu-grader-guard>"
+MAX_NAMES = 20  # names kept per flag in ``flag_details``
+MAX_PRELOAD = 32  # modules a notebook may declare under metadata.oqu.preload
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 # Runs in the fresh kernel before any cell: the guard in a private namespace, so nothing of
 # the learner's (there is nothing yet) plays a part; later calls go through ``sys``.
-_INSTALL = "(lambda g: (exec(%s, g), g['install'](%r, %r, %r))[1])({'__name__': '_oqu_guard'})"
+_INSTALL = "(lambda g: (exec(%s, g), g['install'](%r, %r, %r, %r))[1])({'__name__': '_oqu_guard'})"
 # The guard goes as compressed bytecode: a small message, loaded in well under a millisecond
 # where compiling the source takes tens of them in a busy sandbox. A kernel of another
 # Python version refuses it, and then gets the source.
@@ -107,9 +113,11 @@ class TamperProbe:
     evaluated after the last cell. ``flags`` says what was found.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
         self.key = "_oqu_guard_" + secrets.token_hex(8)
+        self.preload = preload  # libraries imported before the mark (``preload_of``)
         self.found: set[str] = set()
+        self.names: dict[str, list[str]] = {}  # flag -> what the guard put back
         self.before_print: dict[str, str] | None = None
         self.after_print: dict[str, str] | None = None
         self.failed = False  # a check the kernel should have answered did not
@@ -118,13 +126,14 @@ class TamperProbe:
     @property
     def install(self) -> str:
         _, code, magic = _guard_code()
-        return _INSTALL % (_FROM_BYTECODE % (code, magic), self.key, WATCHED_BUILTINS, SHADOW_WATCH)
+        loader = _FROM_BYTECODE % (code, magic)
+        return _INSTALL % (loader, self.key, WATCHED_BUILTINS, SHADOW_WATCH, self.preload)
 
     @property
     def install_from_source(self) -> str:
         source = _guard_code()[0]
         loader = _FROM_SOURCE % (source, GUARD_FILENAME)
-        return _INSTALL % (loader, self.key, WATCHED_BUILTINS, SHADOW_WATCH)
+        return _INSTALL % (loader, self.key, WATCHED_BUILTINS, SHADOW_WATCH, self.preload)
 
     def _call(self, method: str) -> str:
         # Through sys, never the learner's namespace: only ``__import__`` is looked up there.
@@ -143,13 +152,24 @@ class TamperProbe:
             return self._call("mark")
         return self._call("restore") if self._learner_seen else None
 
+    def _found(self, value: dict[str, Any]) -> None:
+        self.found.update(str(v) for v in value.get("found", []))
+        names = value.get("names")
+        for flag, found in (names if isinstance(names, dict) else {}).items():
+            kept = self.names.setdefault(str(flag), [])
+            for name in found if isinstance(found, list) else []:
+                if len(kept) < MAX_NAMES and str(name) not in kept:
+                    kept.append(str(name))
+
     def took(self, result: Any) -> bool:
         """Read the answer to a mark or restore; False when it did not come."""
         value = _decode(result)
-        if isinstance(value, list):
-            self.found.update(str(v) for v in value)
+        if not isinstance(value, dict):
+            return False
+        if isinstance(value.get("found"), list):
+            self._found(value)
             return True
-        return isinstance(value, dict) and value.get("marked") is True
+        return value.get("marked") is True
 
     def took_install(self, result: Any) -> None:
         value = _decode(result)
@@ -161,7 +181,7 @@ class TamperProbe:
             self.failed = True
             return
         self.after_print = value["fingerprint"]
-        self.found.update(str(v) for v in value.get("found", []))
+        self._found(value)
 
     def flags(self, *, completed: bool) -> list[str]:
         """Every flag the guard earned; the before/after comparison only for a completed run."""
@@ -171,6 +191,22 @@ class TamperProbe:
         if self.failed and self.before_print is not None:
             flags.add("probe-failed")
         return sorted(flags)
+
+    def details(self) -> dict[str, list[str]]:
+        """For each flag that has them, the names of what the guard put back (at most 20)."""
+        return {flag: list(names) for flag, names in sorted(self.names.items()) if names}
+
+
+def preload_of(source: NotebookNode) -> tuple[str, ...]:
+    """The libraries a notebook declares under ``metadata.oqu.preload`` (read from the
+    master, never the submission), to import before the mark so that the guard protects
+    them; entries that are not module names are left out."""
+    oqu = source.get("metadata", {}).get("oqu")
+    declared = oqu.get("preload") if isinstance(oqu, dict) else None
+    if not isinstance(declared, list):
+        return ()
+    names = [n for n in declared if isinstance(n, str) and MODULE_NAME.fullmatch(n)]
+    return tuple(dict.fromkeys(names))[:MAX_PRELOAD]
 
 
 def compare(before: dict[str, str] | None, after: dict[str, str] | None) -> list[str]:

@@ -30,7 +30,7 @@ from graders.execute import execute_notebook
 from graders.kernels import KernelProvider, provider_for
 from graders.overwrite import sanitise, student_version
 from graders.settings import GraderSettings
-from graders.tampering import TamperProbe
+from graders.tampering import TamperProbe, preload_of
 
 __all__ = ["CellRun", "RunResult", "UnknownCell", "prepare", "run_cells"]
 
@@ -61,6 +61,7 @@ class RunResult:
     cells: list[CellRun]
     flags: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    flag_details: dict[str, list[str]] = field(default_factory=dict)  # as in a grade
 
 
 def prepare(master: NotebookNode, draft: NotebookNode, *, upto: str) -> NotebookNode:
@@ -93,7 +94,7 @@ def run_cells(
     nb = prepare(master, draft, upto=upto)
     ids = {c.get("id") for c in draft.cells}
     timings = {"prepare": time.monotonic() - started}
-    probe = TamperProbe()
+    probe = TamperProbe(preload_of(master))
     try:
         provider = kernel_provider or provider_for(settings)
         with ExitStack() as stack:
@@ -143,4 +144,5 @@ def run_cells(
         cells=cells,
         flags=probe.flags(completed=run.status == "completed"),
         timings=timings,
+        flag_details=probe.details(),
     )

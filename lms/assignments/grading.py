@@ -72,6 +72,20 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+MAX_FLAG_NAMES = 20
+
+
+def flag_details(value: Any) -> dict[str, list[str]]:
+    """A result's ``flag_details`` as stored: flag -> at most 20 names, all strings."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(flag): [str(n) for n in names][:MAX_FLAG_NAMES]
+        for flag, names in value.items()
+        if isinstance(names, list | tuple) and names
+    }
+
+
 def learner_cells(cells: list[Any], hidden: set[str]) -> list[dict[str, Any]]:
     """Per-cell feedback kept for the learner: scores, pass/fail, visible tests' output."""
     kept = []
@@ -224,6 +238,7 @@ def store(
             passed=passed,
             result=cells,
             flags=jsonable(list(getattr(result, "flags", None) or [])),
+            flag_details=flag_details(getattr(result, "flag_details", None)),
             timings=jsonable(dict(getattr(result, "timings", None) or {})),
             reason=getattr(result, "reason", None) or None,
             reason_code=getattr(result, "reason_code", None) or None,

@@ -67,6 +67,9 @@ class Submission(Base):
     # and the output of visible tests only (what the learner may see).
     result: Mapped[list[Any]] = mapped_column(default=list)
     flags: Mapped[list[Any]] = mapped_column(default=list)
+    # For a flag that has them, at most 20 names: what it is about (for "patched-library",
+    # what the guard put back: "numpy.allclose"). NULL for submissions graded before.
+    flag_details: Mapped[dict[str, Any] | None] = mapped_column(default=dict)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
     # The engine's code for ``reason`` ("run-timeout", "kernel-stopped"...): shown translated.

@@ -120,6 +120,17 @@ def test_graded_once_then_redelivery_changes_nothing(world):
     assert len(recorded) == 1 and recorded[0]["passed"] is True
 
 
+def test_the_names_behind_a_flag_are_stored_with_it(world):
+    flagged = result(score=1.0)
+    flagged.flags = ["patched-library"]
+    names = [f"numpy.f{n}" for n in range(25)]
+    flagged.flag_details = {"patched-library": names, "empty": []}
+    assert run(world, lambda *a, **k: flagged).action == "stored"
+    stored = read(world)
+    assert stored.flags == ["patched-library"]
+    assert stored.flag_details == {"patched-library": names[:20]}  # at most 20 per flag
+
+
 def test_no_sandbox_leaves_the_submission_queued_for_the_sweep(world):
     def refuse(*_: Any, **__: Any) -> Any:
         raise NoSandbox("install bubblewrap")

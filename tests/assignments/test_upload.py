@@ -249,7 +249,8 @@ def test_instructor_sees_the_executed_notebook_escaped(setup, login, make_user, 
         auto_max_score=Decimal(3),
         executed=nbformat.writes(executed),
         result=[],
-        flags=["always-equal-object"],
+        flags=["always-equal-object", "patched-library"],
+        flag_details={"patched-library": ["numpy.allclose", "<script>x</script>"]},
     )
     session.add(submission)
     session.flush()
@@ -268,3 +269,6 @@ def test_instructor_sees_the_executed_notebook_escaped(setup, login, make_user, 
     assert "<script" not in main and "<img src=x" not in main
     assert "&lt;script&gt;alert(&#39;md&#39;)&lt;/script&gt;" in main
     assert "&lt;img src=x onerror=alert(1)&gt;" in main and "always-equal-object" in main
+    # What the guard put back is named, escaped like everything else.
+    assert '<code class="flag-name">numpy.allclose</code>' in main
+    assert "&lt;script&gt;x&lt;/script&gt;" in main

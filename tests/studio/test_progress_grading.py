@@ -102,6 +102,34 @@ def test_progress_figures(client, session, make_user, login, instructor, example
     assert flags.count("Submission #") == 1
 
 
+def test_the_flagged_list_names_what_the_guard_put_back(
+    client, session, make_user, login, instructor, example_course
+):
+    notebook = item(session, example_course, "first-notebook")
+    learner = make_user()
+    row = enrol(session, learner, example_course)
+    names = ["numpy.allclose", "pandas.core.series.Series.median", "np (notebook)"]
+    submission(
+        session,
+        row,
+        notebook,
+        learner,
+        flags=["deleted-cell", "patched-library"],
+        flag_details={"patched-library": names},
+    )
+    older = submission(session, row, notebook, learner, flags=["patched-builtins"])
+    assert older.flag_details == {}  # nothing to name: the list shows the flag alone
+    login(instructor)
+    page = client.get(f"/studio/courses/{example_course.slug}/progress").get_data(as_text=True)
+    flags = page[page.index('id="flagged"') :]
+    lines = flags[: flags.index("</ul>")].split("</li>")
+    line = next(x for x in lines if "patched-library" in x)
+    assert "<code>patched-library</code> (" in line
+    assert all(f"<code>{n}</code>" in line for n in names)
+    assert "<code>deleted-cell</code>, " in line  # a flag without names stays bare
+    assert any(x.endswith("<code>patched-builtins</code>") for x in lines)
+
+
 def test_an_annulled_completion_is_not_counted(
     client, session, make_user, login, instructor, example_course
 ):
