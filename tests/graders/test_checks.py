@@ -334,3 +334,20 @@ def test_assert_style_notebooks_are_unchanged(grade_it):
     )
     result = grade_it(released.master, solve(released.student, {"total": RIGHT_TOTAL}))
     assert result.score == 1.0 and by_id(result)["t"].checks == []
+
+
+# -- the workspace's Run ----------------------------------------------------------------------
+
+
+def test_run_compares_visible_checks_and_never_hidden_ones(release, provider, settings):
+    from graders.workspace import run_cells
+
+    draft = solve(release.student, {"fill": WRONG_FILL, "total": RIGHT_TOTAL})
+    upto = next(c.id for c in draft.cells if "oqu_check" in c.source)
+    result = run_cells(
+        release.master, draft, upto=upto, settings=settings, kernel_provider=provider
+    )
+    ran = next(c for c in result.cells if c.cell_id == upto)
+    assert {c["id"]: c["status"] for c in ran.checks} == {"filled": "failed", "length": "passed"}
+    assert ran.checks[0]["messages"]["en"].startswith("Fill with the median")
+    assert checks.CHECK_MIME not in json.dumps(ran.outputs)
