@@ -291,6 +291,10 @@ def test_check_values_never_reach_the_learners_feedback(release, grade_it):
     )
     assert checks.CHECK_MIME not in by_id(result)["test_fill"].feedback_output
     assert not any("oqu" in c.metadata for c in result.feedback.cells)
+    # The feedback run (hidden tests absent) has oqu_check bound too: the visible checks ran.
+    shown = next(c for c in result.feedback.cells if "oqu_check" in c.source)
+    assert shown.execution_count and not [o for o in shown.outputs if o.output_type == "error"]
+    assert len(list(checks.payloads(shown))) == 2
 
 
 def test_check_outputs_of_other_cells_are_ignored(release, grade_it):
