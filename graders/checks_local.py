@@ -96,8 +96,18 @@ def _pandas() -> Any:
     return sys.modules.get("pandas")
 
 
-def _np_scalar_types(np: Any) -> set[type]:
-    return {t for t in np.sctypeDict.values() if isinstance(t, type)}
+_SCALAR_KINDS: dict[int, tuple[Any, dict[type, str | None]]] = {}
+
+
+def _np_scalar_kinds(np: Any) -> dict[type, str | None]:
+    """numpy's scalar types (exactly those, no subclass) and the kind each is sent as."""
+    known = _SCALAR_KINDS.get(_id(np))
+    if known is None or known[0] is not np:
+        kinds = {
+            t: _kind_of_dtype(np.dtype(t)) for t in np.sctypeDict.values() if isinstance(t, type)
+        }
+        known = _SCALAR_KINDS[_id(np)] = (np, kinds)
+    return known[1]
 
 
 def _kind_of_dtype(dtype: Any) -> str | None:
@@ -241,8 +251,9 @@ def _tag(value: Any, budget: _Budget, path: set[int], depth: int) -> Any:
     if np is not None:
         if t is np.ndarray:
             return _array(value, budget)
-        if t in _np_scalar_types(np):
-            kind = _kind_of_dtype(np.dtype(t))
+        kinds = _np_scalar_kinds(np)
+        if t in kinds:
+            kind = kinds[t]
             if kind == "b":
                 return _tag(_bool(value), budget, path, depth)
             if kind == "i":
