@@ -143,6 +143,9 @@ def _grade(args: argparse.Namespace, real_stdout: int) -> int:
         for cell in result.cells:
             score = "manual" if cell.score is None else f"{cell.score:g}"
             lines.append(f"  {cell.grade_id}: {score} / {cell.max_score:g}")
+            for check in cell.checks:
+                hidden = " (hidden)" if check["hidden"] else ""
+                lines.append(f"    check {check['id']}{hidden}: {check['status']}")
         if result.flags:
             lines.append("flags: " + ", ".join(result.flags))
         text = "\n".join(lines) + "\n"

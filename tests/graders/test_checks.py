@@ -355,3 +355,24 @@ def test_run_compares_visible_checks_and_never_hidden_ones(release, provider, se
     assert {c["id"]: c["status"] for c in ran.checks} == {"filled": "failed", "length": "passed"}
     assert ran.checks[0]["messages"]["en"].startswith("Fill with the median")
     assert checks.CHECK_MIME not in json.dumps(ran.outputs)
+
+
+def test_the_command_line_prints_each_checks_outcome(recorded, release, tmp_path):
+    source, submission = tmp_path / "source.ipynb", tmp_path / "mine.ipynb"
+    nbformat.write(recorded, source)
+    nbformat.write(solve(release.student, {"fill": WRONG_FILL, "total": RIGHT_TOTAL}), submission)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LMS_GRADER_")}
+    environ.update(LMS_GRADER_SANDBOX="off", LMS_GRADER_CELL_TIMEOUT="10")
+    done = subprocess.run(
+        [sys.executable, "-m", "graders", "grade", "--source", str(source)]
+        + ["--submission", str(submission)],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "test_fill: 0 / 2" in done.stdout
+    assert "check filled: failed" in done.stdout
+    assert "check hidden-sum (hidden): failed" in done.stdout
