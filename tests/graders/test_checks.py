@@ -376,3 +376,26 @@ def test_the_command_line_prints_each_checks_outcome(recorded, release, tmp_path
     assert "test_fill: 0 / 2" in done.stdout
     assert "check filled: failed" in done.stdout
     assert "check hidden-sum (hidden): failed" in done.stdout
+
+
+def test_payloads_escape_caps_and_clearing_but_not_their_own_limits():
+    from nbformat.notebooknode import NotebookNode
+
+    from graders.kernel_io import MAX_CHECK_PAYLOADS, CellOutputs
+
+    def payload(n: int) -> NotebookNode:
+        data = {checks.CHECK_MIME: {"id": f"c{n}", "value": {"t": "int", "v": n}}}
+        return NotebookNode(output_type="display_data", data=data, metadata={"x": 1})
+
+    sink = CellOutputs(cell_limit=10, budget=[10])
+    sink.add(payload(0))
+    sink.add(NotebookNode(output_type="stream", name="stdout", text="y" * 100))
+    sink.clear(wait=False)
+    assert [p["id"] for p in checks.payloads(NotebookNode(outputs=sink.all))] == ["c0"]
+    assert sink.checks[0].metadata == {}  # only the payload is kept
+    for n in range(1, MAX_CHECK_PAYLOADS + 5):
+        sink.add(payload(n))
+    sent = list(checks.payloads(NotebookNode(outputs=sink.all)))
+    assert len(sent) == MAX_CHECK_PAYLOADS + 1 and sent[-1] == {"overflow": True}
+    spec = {"c0": CheckSpec("c0", expected={"t": "int", "v": 0})}
+    assert checks.judge(spec, NotebookNode(outputs=sink.all))[0].status == "repeated"
