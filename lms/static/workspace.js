@@ -400,7 +400,10 @@
       return;
     }
     var n = number(cell);
-    var error = mine.outputs.filter(function (o) { return o.kind === "error" || o.kind === "notice"; })[0];
+    var error = mine.outputs.filter(function (o) {
+      // A passed check is a notice too, but not a problem to announce.
+      return o.kind === "error" || (o.kind === "notice" && !(o.code === "check" && o.status === "passed"));
+    })[0];
     if (error) {
       announce(fill(S.cellError, { n: n, error: error.summary || error.text || "" }));
     } else if (mine.outputs.length) {
