@@ -1,0 +1,72 @@
+"""The check cells of the shipped course notebooks follow the oqu_check contract, read from
+the files alone (no kernel): each declared check is called in its own grade cell and says
+what is wrong in kk, ru and en; each call is declared; and every grade cell of a notebook
+that uses checks keeps a visible plain assert with a trilingual message, so that it also
+grades correctly without them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+NOTEBOOKS = sorted(p for p in COURSES.glob("*/notebooks/*/*.ipynb") if p.stem == p.parent.name)
+CHECK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
+CALL = re.compile(r"""oqu_check\(\s*["']([^"']+)["']""")
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+KAZAKH = re.compile("[әғқңөұүһі]", re.I)
+CYRILLIC = re.compile("[а-яё]", re.I)
+LATIN = re.compile("[a-z]{3}", re.I)
+
+
+def grade_cells(notebook: Path) -> list[nbformat.NotebookNode]:
+    cells = nbformat.read(notebook, as_version=4).cells
+    return [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def uses_checks(notebook: Path) -> bool:
+    return any("oqu" in c.metadata for c in grade_cells(notebook))
+
+
+CHECKED = [p for p in NOTEBOOKS if uses_checks(p)]
+
+
+def test_the_specialist_notebooks_use_checks() -> None:
+    names = {p.stem for p in CHECKED}
+    assert {
+        "grid-load-pandas",
+        "service-requests-dates",
+        "prepare-sensor-data",
+        "wheat-yield-pipeline",
+        "validation-and-leakage",
+    } <= names
+
+
+@pytest.mark.parametrize("notebook", CHECKED, ids=lambda p: p.stem)
+def test_checks_are_declared_called_and_explained(notebook: Path) -> None:
+    seen: set[str] = set()
+    cells = grade_cells(notebook)
+    assert len(cells) >= 5, f"{notebook.name}: {len(cells)} graded cells, at least 5 wanted"
+    for cell in cells:
+        grade_id = cell.metadata.nbgrader.grade_id
+        declared = cell.metadata.get("oqu", {}).get("checks", {})
+        called = CALL.findall(cell.source)
+        assert declared, f"{grade_id}: a grade cell without a check"
+        assert sorted(called) == sorted(set(called)), f"{grade_id}: a check is sent twice"
+        assert set(called) == set(declared), f"{grade_id}: called {called}, declared {declared}"
+        visible = HIDDEN.sub("", cell.source)
+        assert set(CALL.findall(visible)) == set(called), f"{grade_id}: a check is hidden"
+        for check_id, spec in declared.items():
+            assert CHECK_ID.fullmatch(check_id), check_id
+            assert check_id not in seen, f"{check_id}: used twice in {notebook.name}"
+            seen.add(check_id)
+            messages = spec["messages"]
+            assert KAZAKH.search(messages["kk"]), (check_id, messages["kk"])
+            assert CYRILLIC.search(messages["ru"]), (check_id, messages["ru"])
+            assert LATIN.search(messages["en"]), (check_id, messages["en"])
+        asserts = re.findall(r"^assert .*?(?=^\S|\Z)", visible, re.S | re.M)
+        explained = [a for a in asserts if KAZAKH.search(a) and "РУС" in a and "ENG" in a]
+        assert explained, f"{grade_id}: no visible assert with a kk/ru/en message"
