@@ -1,4 +1,5 @@
-"""Command line: ``python -m graders release ...`` and ``python -m graders grade ... --json``.
+"""Command line: ``python -m graders release ...``, ``python -m graders record-checks ...``
+and ``python -m graders grade ... --json``.
 
 Exit codes: 0 a result was produced (graded or failed); 2 an input is not a valid notebook,
 the source's nbgrader metadata is invalid, or an ``LMS_GRADER_*`` setting is not usable;
@@ -20,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from graders.errors import InvalidNotebook, InvalidSetting, InvalidSource, NoSandbox
+from graders.errors import InvalidNotebook, InvalidSetting, InvalidSource, NoSandbox, RecordFailed
 from graders.settings import GraderSettings
 
 DATA_FILE_LIMIT = 64 * 1024 * 1024  # bytes of data files copied beside a notebook
@@ -96,6 +97,25 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record(args: argparse.Namespace) -> int:
+    from graders.kernels import provider_for
+    from graders.record import record_checks
+
+    settings = GraderSettings.from_env()
+    recorded = record_checks(
+        read_notebook(args.source),
+        settings=settings,
+        kernel_provider=provider_for(settings),
+        files=data_files(args.source),
+    )
+    output = args.output or args.source
+    with open(output, "w", encoding="utf-8") as out:
+        nbformat.write(recorded, out)
+    count = sum(len((c.metadata.get("oqu") or {}).get("checks") or {}) for c in recorded.cells)
+    print(f"{output}: {count} checks recorded", file=sys.stderr)
+    return 0
+
+
 def _grade(args: argparse.Namespace, real_stdout: int) -> int:
     from graders.autograde import grade
     from graders.kernels import provider_for
@@ -137,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("source", metavar="SOURCE.ipynb")
     release.add_argument("-o", "--output", required=True, metavar="STUDENT.ipynb")
     release.add_argument("--header", metavar="HEADER.ipynb")
+    record = commands.add_parser(
+        "record-checks",
+        help="run a source and write its checks' expected values",
+        description="Run SOURCE (solutions as written, with the files beside it) in the "
+        "sandbox and write each check's value as its expected value in metadata.oqu.checks. "
+        "Fails, writing nothing, when a declared check is not sent or sent twice, an "
+        "undeclared one is sent, a value cannot be read or a cell fails.",
+    )
+    record.add_argument("source", metavar="SOURCE.ipynb")
+    record.add_argument("-o", "--output", metavar="OUT.ipynb", help="default: SOURCE itself")
     grade = commands.add_parser(
         "grade",
         help="autograde a submission against a source",
@@ -159,12 +189,19 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.command == "release":
                 return _release(args)
+            if args.command == "record-checks":
+                return _record(args)
             return _grade(args, real_stdout)
         except (InvalidNotebook, InvalidSetting) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         except InvalidSource as error:
             print("error: the source notebook's nbgrader metadata is invalid:", file=sys.stderr)
+            for message in error.messages:
+                print(f"  {message}", file=sys.stderr)
+            return 2
+        except RecordFailed as error:
+            print("error: the source's checks could not be recorded:", file=sys.stderr)
             for message in error.messages:
                 print(f"  {message}", file=sys.stderr)
             return 2

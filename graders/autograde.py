@@ -1,7 +1,9 @@
 """Autograde a submission against a released master, with nbgrader's scoring semantics.
 
 Two runs, each in a single-use kernel of its own, at the same time: the *scoring* run
-executes the sanitised submission with hidden tests restored, and decides every score;
+executes the sanitised submission with hidden tests restored, and decides every score
+(nbgrader's rules, then the cell's checks, whose values are compared here, outside the
+kernel: ``graders.checks``);
 the *feedback* run executes the same notebook as released (hidden tests absent), and is
 the only source of output a learner sees. So hidden tests' code and output cannot reach
 the learner, even through learner code that inspects its callers. Without hidden tests
@@ -22,6 +24,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import LimitOutput
 from nbgrader.utils import determine_grade, is_locked
 
+from graders import checks
+from graders.checks import CheckSpec
 from graders.errors import GraderError, NoSandbox
 from graders.execute import Run, execute_notebook
 from graders.flags import FLAGS as FLAGS  # re-exported: the platform reads it here too
@@ -49,6 +53,10 @@ class CellResult:
     kind: str  # "auto" (test cell), "manual" (graded answer), "task"
     feedback_output: str = ""
     hidden_tests: bool = False  # its output is never shown, only score and pass
+    # Its declared checks, decided outside the kernel (``graders.checks``): each
+    # {"id", "status", "hidden", "messages"}. What a learner may read of them (a hidden
+    # check's failure, never its id or message) is the platform's choice.
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +105,8 @@ def output_text(cell: NotebookNode) -> str:
     parts = []
     for output in cell.get("outputs", []):
         kind = output.get("output_type")
+        if checks.is_payload(output):
+            continue  # a check's value: compared by the grader, never shown
         if kind == "stream":
             parts.append(output.get("text", ""))
         elif kind in ("execute_result", "display_data"):
@@ -118,8 +128,24 @@ def _score(cell: NotebookNode) -> float | None:
     return None if score is None else float(score)
 
 
+def _checked(
+    specs: dict[str, CheckSpec], cell: NotebookNode, score: float | None
+) -> tuple[float | None, list[dict[str, Any]]]:
+    """A test cell's score after its checks (0 if one did not pass), and their outcomes."""
+    outcomes = checks.judge(specs, cell)
+    if any(not o.passed for o in outcomes):
+        score = 0.0
+    return score, [
+        {"id": o.check_id, "status": o.status, "hidden": o.hidden, "messages": o.messages}
+        for o in outcomes
+    ]
+
+
 def _cell_results(
-    spec: list[GradedCell], scoring: NotebookNode | None, feedback: NotebookNode | None
+    spec: list[GradedCell],
+    scoring: NotebookNode | None,
+    feedback: NotebookNode | None,
+    declared: dict[str, dict[str, CheckSpec]] | None = None,
 ) -> list[CellResult]:
     by_id = {_grade_id(c): c for c in scoring.cells} if scoring is not None else {}
     shown = {_grade_id(c): c for c in feedback.cells} if feedback is not None else {}
@@ -132,6 +158,10 @@ def _cell_results(
             score = None
         else:
             score = _score(by_id[item.grade_id])
+        outcomes: list[dict[str, Any]] = []
+        specs = (declared or {}).get(item.grade_id)
+        if scoring is not None and item.kind == "auto" and specs:
+            score, outcomes = _checked(specs, by_id[item.grade_id], score)
         text = ""
         if item.cell_type == "code" and not item.has_hidden_tests and item.grade_id in shown:
             text = output_text(shown[item.grade_id])
@@ -145,6 +175,7 @@ def _cell_results(
                 kind=item.kind,
                 feedback_output=text,
                 hidden_tests=item.has_hidden_tests,
+                checks=outcomes,
             )
         )
     return results
@@ -205,52 +236,79 @@ def _run(
     return run
 
 
-def grade(
-    master: NotebookNode,
-    submission: NotebookNode,
-    *,
-    settings: GraderSettings,
-    kernel_provider: KernelProvider | None = None,
-    files: dict[str, bytes] | None = None,
-) -> GradeResult:
-    """Grade ``submission`` against the released ``master``; ``files`` go beside it."""
+@dataclass
+class Prepared:
+    """A submission made ready to run: the step before any kernel is asked for."""
+
+    spec: list[GradedCell]
+    scoring: NotebookNode  # the sanitised submission, hidden tests in
+    feedback: NotebookNode  # the same as released (hidden tests absent), no declarations
+    checks: dict[str, dict[str, CheckSpec]]  # the master's checks, by grade id
+    flags: list[str]
+    hidden: bool  # a test holds hidden tests: the feedback run is a run of its own
+    probe: TamperProbe  # the scoring run's in-kernel guard
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(master: NotebookNode, submission: NotebookNode) -> Prepared:
+    """Step 1: the submission sanitised against the master, the flags its source earns."""
     started = time.monotonic()
     spec = graded_cells(master)
     sanitised = sanitise(master, submission, student_version(master))
-    flags = list(sanitised.flags)
     learner_code = NotebookNode(
         cells=[c for c in sanitised.graded.cells if c.cell_type == "code" and not is_locked(c)]
     )
-    flags += source_flags(learner_code)
-    provider = kernel_provider or provider_for(settings)
-    timings = {"prepare": time.monotonic() - started}
-    hidden = any(c.has_hidden_tests for c in spec)
-    probe = TamperProbe()  # the scoring run's in-kernel guard
+    return Prepared(
+        spec=spec,
+        scoring=sanitised.graded,
+        feedback=checks.strip(sanitised.feedback),
+        checks=checks.declared(master),
+        flags=list(sanitised.flags) + source_flags(learner_code),
+        hidden=any(c.has_hidden_tests for c in spec),
+        probe=TamperProbe(),
+        timings={"prepare": time.monotonic() - started},
+    )
 
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            shown = (
-                pool.submit(_run, provider, sanitised.feedback, settings, files, None)
-                if hidden
-                else None
-            )
-            scoring = _run(provider, sanitised.graded, settings, files, probe)
-            feedback = shown.result() if shown is not None else scoring
-    except NoSandbox:
-        raise
-    except Exception as error:  # noqa: BLE001 - the platform's fault, never a stuck grade
-        timings["total"] = time.monotonic() - started
-        if isinstance(error, GraderError):
-            reason = f"The grader could not start a kernel for your notebook ({error})."
-        else:
-            log.exception("grading failed")
-            reason = "The grader failed while running your notebook; it will be looked into."
-        flags.append("kernel-unavailable" if isinstance(error, GraderError) else "grader-error")
-        cells = _cell_results(spec, None, None)
-        result = _result(spec, cells, status="failed", reason=reason, flags=flags, timings=timings)
-        result.reason_code = flags[-1]
-        return result
 
+def execute_runs(
+    prepared: Prepared,
+    provider: KernelProvider,
+    settings: GraderSettings,
+    files: dict[str, bytes] | None,
+) -> tuple[Run, Run]:
+    """Step 2: the scoring run and (with hidden tests) the feedback run, side by side."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shown = (
+            pool.submit(_run, provider, prepared.feedback, settings, files, None)
+            if prepared.hidden
+            else None
+        )
+        scoring = _run(provider, prepared.scoring, settings, files, prepared.probe)
+        feedback = shown.result() if shown is not None else scoring
+    return scoring, feedback
+
+
+def not_run(prepared: Prepared, error: Exception, started: float) -> GradeResult:
+    """Step 2, failed: no kernel, or the grader broke; every cell scores 0 (or waits)."""
+    timings = prepared.timings | {"total": time.monotonic() - started}
+    if isinstance(error, GraderError):
+        reason = f"The grader could not start a kernel for your notebook ({error})."
+    else:
+        log.exception("grading failed", exc_info=error)
+        reason = "The grader failed while running your notebook; it will be looked into."
+    code = "kernel-unavailable" if isinstance(error, GraderError) else "grader-error"
+    flags = [*prepared.flags, code]
+    cells = _cell_results(prepared.spec, None, None)
+    result = _result(
+        prepared.spec, cells, status="failed", reason=reason, flags=flags, timings=timings
+    )
+    result.reason_code = code
+    return result
+
+
+def observe_runs(prepared: Prepared, scoring: Run, feedback: Run) -> list[str]:
+    """Step 3: nbgrader's output limits applied, the runs' timings kept, every flag."""
+    hidden, timings = prepared.hidden, prepared.timings
     for run in (scoring, feedback) if hidden else (scoring,):
         LimitOutput().preprocess(run.notebook, {})  # nbgrader's line and traceback limits
     timings["acquire"] = scoring.probes.pop("acquire_seconds", 0.0)
@@ -258,15 +316,29 @@ def grade(
     if hidden:
         feedback.probes.pop("acquire_seconds", None)
         timings["feedback_run"] = feedback.seconds
+    flags = list(prepared.flags)
     if scoring.forged or (hidden and feedback.forged):
         flags.append("forged-messages")
     if scoring.unconfirmed:
         flags.append("unconfirmed-cell")
-    flags += probe.flags(completed=scoring.status == "completed")
+    flags += prepared.probe.flags(completed=scoring.status == "completed")
     if scoring.status != "completed":
         flags.append("kernel-stopped" if scoring.status == "stopped" else "run-timeout")
-    timings["total"] = time.monotonic() - started
+    return flags
 
+
+def decide(
+    prepared: Prepared,
+    scoring: Run,
+    feedback: Run,
+    *,
+    flags: list[str],
+    settings: GraderSettings,
+    started: float,
+) -> GradeResult:
+    """Step 4: the scores (nbgrader's rules, then the checks) and what the learner reads."""
+    spec, timings = prepared.spec, prepared.timings
+    timings["total"] = time.monotonic() - started
     if scoring.status == "timeout":
         reason = (
             f"Your notebook did not finish within {settings.run_timeout:g} seconds; "
@@ -282,9 +354,31 @@ def grade(
         reason = (
             f"Grading stopped early: {scoring.reason}; the cells after it were not run and score 0."
         )
-    cells = _cell_results(spec, scoring.notebook, feedback.notebook)
+    cells = _cell_results(spec, scoring.notebook, feedback.notebook, prepared.checks)
     result = _result(spec, cells, status="graded", reason=reason, flags=flags, timings=timings)
     result.reason_code = "kernel-stopped" if reason else ""
     result.executed = scoring.notebook
     result.feedback = feedback.notebook
     return result
+
+
+def grade(
+    master: NotebookNode,
+    submission: NotebookNode,
+    *,
+    settings: GraderSettings,
+    kernel_provider: KernelProvider | None = None,
+    files: dict[str, bytes] | None = None,
+) -> GradeResult:
+    """Grade ``submission`` against the released ``master``; ``files`` go beside it."""
+    started = time.monotonic()
+    prepared = prepare(master, submission)
+    provider = kernel_provider or provider_for(settings)
+    try:
+        scoring, feedback = execute_runs(prepared, provider, settings, files)
+    except NoSandbox:
+        raise
+    except Exception as error:  # noqa: BLE001 - the platform's fault, never a stuck grade
+        return not_run(prepared, error, started)
+    flags = observe_runs(prepared, scoring, feedback)
+    return decide(prepared, scoring, feedback, flags=flags, settings=settings, started=started)

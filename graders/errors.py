@@ -37,6 +37,21 @@ PROBLEM_TEXT = {
     "as one",
     "region-unclosed": "'### {begin}' on line {line} is never closed by '### {end}'",
     "nbgrader": "{error}",
+    "check-not-grade-cell": "checks (metadata.oqu.checks) belong to autograder test (grade) "
+    "cells only",
+    "check-invalid": "check '{check}' is invalid: {error}",
+    "check-id-invalid": "check id '{check}' is not valid (lower-case letters, digits and '-', "
+    "at most 48, starting with a letter or digit)",
+    "check-duplicate-id": "check id '{check}' is already declared in cell {other_cell}",
+    "check-messages": "check '{check}' needs its message in {languages}",
+    "check-not-called": "check '{check}' is declared, but the cell never calls "
+    'oqu_check("{check}", ...)',
+    "check-undeclared": 'the cell calls oqu_check("{check}", ...) but does not declare that '
+    "check in its metadata (oqu.checks)",
+    "check-no-expected": "check '{check}' has no expected value (run `python -m graders "
+    "record-checks SOURCE.ipynb`)",
+    "check-expected-invalid": "check '{check}' has an expected value that cannot be read ({error})",
+    "check-expected-too-large": "check '{check}' expects a value of more than {limit} elements",
 }
 # The kind of cell each region's flag marks, as region-outside names it.
 FLAG_CELLS = {
@@ -90,3 +105,12 @@ class InvalidSource(GraderError):
 
 class NoSandbox(GraderError):
     """No sandbox can be had, and running learners' code without one is not allowed."""
+
+
+class RecordFailed(GraderError):
+    """``record-checks``: the source's solutions did not send its checks as declared;
+    ``messages`` say why, one per problem."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("\n".join(self.messages))

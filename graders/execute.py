@@ -14,10 +14,12 @@ answer a request it has not seen. The guard's checks go with those requests.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from nbformat.notebooknode import NotebookNode
@@ -92,6 +94,22 @@ class Guard(Protocol):
     def took_finish(self, result: Any) -> None: ...
 
 
+# ``graders/checks_local.py`` run in a private namespace of the kernel, before any cell:
+# ``oqu_check`` bound in the notebook's namespace (left out of ``%who``).
+_BIND_CHECKS = (
+    "(lambda ns, shell: (exec(compile(%r, '<oqu-check>', 'exec'), ns), "
+    "ns['bind'](shell.user_ns, shell.user_ns_hidden), 'bound')[-1])"
+    "({'__name__': '_oqu_checks'}, __import__('IPython').get_ipython())"
+)
+
+
+@functools.cache
+def bind_checks() -> str:
+    """The expression that binds ``oqu_check`` in a fresh kernel."""
+    source = (Path(__file__).parent / "checks_local.py").read_text(encoding="utf-8")
+    return _BIND_CHECKS % source
+
+
 class _Runner:
     """One run: the cells in order, each result trusted only once the kernel took up a later
     request (learner code can forge a cell's "finished" messages, but cannot know the id of
@@ -139,6 +157,7 @@ class _Runner:
         order = [i for i, c in enumerate(cells) if _runnable(c)]
         runnable = set(order)
         following = dict(zip(order, order[1:], strict=False))
+        self._bind_checks()
         if self.guard is not None:
             self._install(cells, order)
         for position, cell in enumerate(cells):
@@ -174,6 +193,15 @@ class _Runner:
         self.run.forged = self.watch.forged
         self.run.seconds = time.monotonic() - started
         return self.run
+
+    def _bind_checks(self) -> None:
+        """``oqu_check`` in the notebook's namespace, before any cell (every run)."""
+        results = self._side_request(
+            {"bind": bind_checks()}, self._left(self.settings.cell_timeout)
+        )
+        if (results.get("bind") or {}).get("status") != "ok":
+            # Every check of the run is then missing, and its cell scores 0.
+            log.warning("oqu_check could not be bound in the kernel: %s", results.get("bind"))
 
     def _install(self, cells: list[NotebookNode], order: list[int]) -> None:
         assert self.guard is not None
@@ -283,7 +311,7 @@ class _Runner:
             answer = (reply.get("user_expressions") or {}).get("check")
             if check and self.guard is not None and not self.guard.took(answer):
                 self.owed = check  # e.g. the cell failed: its user_expressions are skipped
-        cell.outputs = sink.outputs
+        cell.outputs = sink.all
         return finished
 
     def _finish(self) -> None:

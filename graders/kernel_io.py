@@ -1,7 +1,11 @@
 """Talking to a kernel: requests with unguessable ids, and the messages of one request.
 
 A request's outputs are capped while they arrive (bytes per cell and per run): what is
-beyond the cap is dropped, not accumulated, and a note says so. Messages that belong to a
+beyond the cap is dropped, not accumulated, and a note says so. Check payloads (display
+outputs of ``CHECK_MIME``, what ``oqu_check`` sends) are kept apart: neither the caps nor
+``clear_output`` drop them, so a learner's printing cannot lose one; they have limits of
+their own (count and bytes per cell), past which one overflow marker fails every check of
+the cell. Messages that belong to a
 request already finished are watched: a real kernel answers each request once, so a second
 "finished" means forged messages, and what arrives late and decides scores (errors, stderr)
 still goes to that cell.
@@ -20,6 +24,10 @@ from nbformat.v4 import output_from_msg
 
 from graders.kernels import KernelHandle
 
+CHECK_MIME = "application/vnd.oqu.check+json"  # as graders.checks_local sends it
+MAX_CHECK_PAYLOADS = 64  # per cell
+MAX_CHECK_BYTES = 8 * 1024 * 1024  # per payload
+MAX_CHECK_CELL_BYTES = 32 * 1024 * 1024  # all of one cell's payloads
 TRUNCATED = "\n[output truncated: more than {limit} bytes of output in {where}]\n"
 ERROR_FIELD_BYTES = 4096  # kept of an error's value and of each traceback line
 ALIVE_CHECK = 0.5  # seconds between checks that the kernel process lives
@@ -51,6 +59,35 @@ class CellOutputs:
         self.used = 0
         self.noted: set[str] = set()
         self.clear_pending = False
+        self.checks: list[NotebookNode] = []  # check payloads: no cap, no clear_output
+        self.check_bytes = 0
+
+    @property
+    def all(self) -> list[NotebookNode]:
+        """The outputs, then the check payloads (the order scoring and feedback read)."""
+        return self.outputs + self.checks
+
+    def _check(self, output: NotebookNode) -> None:
+        payload = output.data[CHECK_MIME]
+        size = len(json.dumps(payload)) if isinstance(payload, dict) else 0
+        self.check_bytes += size
+        overflow = (
+            not isinstance(payload, dict)
+            or size > MAX_CHECK_BYTES
+            or self.check_bytes > MAX_CHECK_CELL_BYTES
+            or len(self.checks) >= MAX_CHECK_PAYLOADS
+        )
+        if overflow:
+            if not any(c.data[CHECK_MIME].get("overflow") for c in self.checks[-1:]):
+                marker = {CHECK_MIME: {"overflow": True}}
+                self.checks.append(
+                    NotebookNode(output_type="display_data", data=marker, metadata={})
+                )
+            return
+        # Only the payload is kept: whatever else the output carried is the sender's.
+        output.data = {CHECK_MIME: payload}
+        output.metadata = {}
+        self.checks.append(output)
 
     def _room(self) -> int:
         return max(0, min(self.cell_limit - self.used, self.budget[0]))
@@ -69,6 +106,9 @@ class CellOutputs:
         self.outputs.append(NotebookNode(output_type="stream", name=name, text=text))
 
     def add(self, output: NotebookNode) -> None:
+        if output.output_type == "display_data" and CHECK_MIME in output.get("data", {}):
+            self._check(output)
+            return
         if self.clear_pending:
             self.outputs, self.clear_pending = [], False
         if output.output_type == "error":

@@ -1,8 +1,10 @@
 """Release: the master and the student version of an nbgrader source notebook.
 
 The sequence is nbgrader's ``generate_assignment`` minus the gradebook (SaveCells): the
-master (solutions stubbed, hidden tests present, checksums) is kept by the platform and
-is what submissions are graded against; the student version is what learners download.
+master (solutions stubbed, hidden tests present, checksums, the checks' expected values in
+``metadata.oqu.checks``) is kept by the platform and is what submissions are graded
+against; the student version (no hidden tests, no check declarations) is what learners
+download.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
+from graders import checks
 from graders.errors import InvalidSource, SourceProblem
 
 # nbgrader's own delimiters (its defaults, which course notebooks use).
@@ -132,8 +135,10 @@ def _region_problems(index: int, cell: NotebookNode, meta: dict) -> list[SourceP
     return problems
 
 
-def validate_source(nb: NotebookNode) -> list[SourceProblem]:
-    """Problems with a source notebook's nbgrader metadata, per cell; empty when valid."""
+def validate_source(nb: NotebookNode, *, need_expected: bool = True) -> list[SourceProblem]:
+    """Problems with a source notebook's nbgrader metadata and its checks' declarations
+    (``graders.checks.problems``; ``need_expected`` False before ``record-checks`` has
+    written the expected values), per cell; empty when valid."""
     schema = MetadataValidator().schema
     problems: list[SourceProblem] = []
     seen: dict[str, int] = {}
@@ -189,6 +194,7 @@ def validate_source(nb: NotebookNode) -> list[SourceProblem]:
             else:
                 seen[grade_id] = index
         problems.extend(_region_problems(index, cell, meta))
+    problems.extend(checks.problems(nb, need_expected=need_expected))
     return problems
 
 
@@ -234,6 +240,8 @@ def release_notebook(source: NotebookNode, *, header: NotebookNode | None = None
                 [ClearHiddenTests(), ClearMarkScheme(), ComputeChecksums(), CheckCellMetadata()],
                 copy.deepcopy(master),
             )
+            # Expected values (and the checks' messages) stay in the master only.
+            checks.strip(student)
         except (RuntimeError, ValueError, ValidationError) as error:
             raise InvalidSource(
                 [SourceProblem("nbgrader", details={"error": str(error)})]

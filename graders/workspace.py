@@ -9,8 +9,11 @@ locked cell, so a trick that grading undoes is undone here too and what a learne
 Run is what Submit scores. ``keep_going`` is asked before each cell: a newer Run of the
 same learner cancels this one between cells, never by killing anything.
 
-Outputs come back as the kernel sent them (capped while they arrive); making them safe to
-show (HTML allow-list, ANSI colours, images) is the platform's job.
+Outputs come back as the kernel sent them (capped while they arrive), without check
+payloads; making them safe to show (HTML allow-list, ANSI colours, images) is the
+platform's job. The visible checks of each test cell that ran are compared here, as
+grading compares them (``graders.checks``), and come back as ``CellRun.checks``; hidden
+checks never run (their calls sit in hidden tests) and their payloads, if any, are ignored.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from nbformat.notebooknode import NotebookNode
 
+from graders import checks
 from graders.autograde import _dispose as dispose_later
 from graders.errors import GraderError, NoSandbox
 from graders.execute import execute_notebook
@@ -48,6 +52,8 @@ class CellRun:
     cell_id: str
     outputs: list[dict[str, Any]]
     execution_count: int | None = None
+    # Its visible checks: each {"id", "status", "messages"} (``graders.checks.CheckOutcome``).
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -67,7 +73,7 @@ def prepare(master: NotebookNode, draft: NotebookNode, *, upto: str) -> Notebook
     """The notebook a Run of cell ``upto`` (a cell id of ``draft``) executes: the draft
     sanitised against the master as for feedback (hidden tests absent, locked cells put
     back), with every cell after ``upto`` left out."""
-    prepared = sanitise(master, draft, student_version(master)).feedback
+    prepared = checks.strip(sanitise(master, draft, student_version(master)).feedback)
     position = next(
         (i for i, c in enumerate(prepared.cells) if c.get("id") == upto and c.cell_type == "code"),
         None,
@@ -76,6 +82,20 @@ def prepare(master: NotebookNode, draft: NotebookNode, *, upto: str) -> Notebook
         raise UnknownCell(upto)
     prepared.cells = prepared.cells[: position + 1]
     return prepared
+
+
+def _visible_checks(
+    declared: dict[str, dict[str, checks.CheckSpec]], cell: NotebookNode
+) -> list[dict[str, Any]]:
+    """The visible checks of a test cell that ran, compared as grading compares them."""
+    meta = cell.get("metadata", {}).get("nbgrader") or {}
+    specs = declared.get(str(meta.get("grade_id"))) if meta.get("grade") else None
+    if not specs or cell.get("execution_count") is None:
+        return []
+    return [
+        {"id": o.check_id, "status": o.status, "messages": o.messages}
+        for o in checks.judge(specs, cell, visible_only=True)
+    ]
 
 
 def run_cells(
@@ -126,11 +146,13 @@ def run_cells(
             code, reason = "grader-error", "the run failed on the platform's side"
         return RunResult("failed", reason, code, [], timings=timings)
     timings["total"] = time.monotonic() - started
+    declared = checks.declared(master)
     cells = [
         CellRun(
             cell_id=str(cell.get("id")),
-            outputs=[dict(o) for o in cell.get("outputs", [])],
+            outputs=[dict(o) for o in cell.get("outputs", []) if not checks.is_payload(o)],
             execution_count=cell.get("execution_count"),
+            checks=_visible_checks(declared, cell),
         )
         for cell in run.notebook.cells
         if cell.cell_type == "code" and cell.get("id") in ids

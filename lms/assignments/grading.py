@@ -72,12 +72,37 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def learner_checks(outcomes: Any) -> tuple[list[dict[str, Any]], bool]:
+    """What a learner may read of a cell's checks: each visible one's status and message
+    (kk, ru, en), and whether a hidden one failed (never its id, value or message)."""
+    shown, hidden_failed = [], False
+    for outcome in outcomes if isinstance(outcomes, list) else []:
+        if not isinstance(outcome, dict):
+            continue
+        status = str(outcome.get("status", ""))
+        if outcome.get("hidden"):
+            hidden_failed = hidden_failed or status != "passed"
+            continue
+        messages = outcome.get("messages")
+        shown.append(
+            {
+                "status": status,
+                "messages": {str(k): str(v) for k, v in messages.items()}
+                if isinstance(messages, dict)
+                else {},
+            }
+        )
+    return shown, hidden_failed
+
+
 def learner_cells(cells: list[Any], hidden: set[str]) -> list[dict[str, Any]]:
-    """Per-cell feedback kept for the learner: scores, pass/fail, visible tests' output."""
+    """Per-cell feedback kept for the learner: scores, pass/fail, visible tests' output,
+    visible checks' outcomes."""
     kept = []
     for cell in cells:
         data = jsonable(cell)
         secret = data.get("grade_id") in hidden
+        checks, hidden_check_failed = learner_checks(data.get("checks"))
         kept.append(
             {
                 "grade_id": data.get("grade_id"),
@@ -89,6 +114,8 @@ def learner_cells(cells: list[Any], hidden: set[str]) -> list[dict[str, Any]]:
                 "hidden": secret,
                 # A cell holding hidden tests shows its score only, whatever the engine kept.
                 "output": "" if secret else (data.get("feedback_output") or ""),
+                "checks": checks,
+                "hidden_check_failed": hidden_check_failed,
             }
         )
     return kept

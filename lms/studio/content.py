@@ -185,6 +185,30 @@ PROBLEMS = {
     ),
     "region-unclosed": _l("“### %(begin)s” on line %(line)s is never closed by “### %(end)s”"),
     "nbgrader": _l("nbgrader refused the notebook: %(error)s"),
+    "check-not-grade-cell": _l(
+        "checks (metadata.oqu.checks) belong to autograder test (grade) cells only"
+    ),
+    "check-invalid": _l("the check “%(check)s” is invalid: %(error)s"),
+    "check-id-invalid": _l(
+        "the check id “%(check)s” is not valid (lower-case letters, digits and “-”, at most 48)"
+    ),
+    "check-duplicate-id": _l("the check id “%(check)s” is already declared in cell %(other_cell)s"),
+    "check-messages": _l("the check “%(check)s” needs its message in %(languages)s"),
+    "check-not-called": _l(
+        "the check “%(check)s” is declared, but the cell never calls oqu_check(“%(check)s”, ...)"
+    ),
+    "check-undeclared": _l(
+        "the cell calls oqu_check(“%(check)s”, ...) but does not declare that check"
+    ),
+    "check-no-expected": _l(
+        "the check “%(check)s” has no expected value (run “python -m graders record-checks”)"
+    ),
+    "check-expected-invalid": _l(
+        "the check “%(check)s” has an expected value that cannot be read (%(error)s)"
+    ),
+    "check-expected-too-large": _l(
+        "the check “%(check)s” expects a value of more than %(limit)s elements"
+    ),
 }
 NEEDED = {
     "solution": _l("a solution cell"),

@@ -9,6 +9,22 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from lms.i18n import localized
+
+
+def check_text(status: str, messages: dict[str, Any]) -> str:
+    """What a learner reads of one visible check: passed, or why not and the author's hint."""
+    if status == "passed":
+        return _("Check passed.")
+    why = {
+        "missing": _("The check did not receive an answer (the cell stopped before it?)."),
+        "repeated": _("The check received more than one answer, so it did not pass."),
+        "unreadable": _("This answer has a type the check cannot read."),
+    }.get(status)
+    hint = localized({str(k): str(v) for k, v in messages.items()}, ("en",))
+    text = _("Check did not pass: %(hint)s", hint=hint) if hint else _("Check did not pass.")
+    return f"{text} {why}" if why else text
+
 
 def notice_text(code: str, output: dict[str, Any]) -> str:
     """The learner's words for a notice of ``lms.workspace.outputs``."""
@@ -34,6 +50,8 @@ def notice_text(code: str, output: dict[str, Any]) -> str:
         return _("Not run: an earlier cell stopped the run.")
     if code == "unconfirmed":
         return _("The kernel stopped before it confirmed that this cell had finished.")
+    if code == "check":
+        return check_text(str(output.get("status")), output.get("messages") or {})
     if code == "active-dropped":
         return _(
             "This output is an interactive or script output, which the workspace does not "

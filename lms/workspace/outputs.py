@@ -8,7 +8,8 @@ Each output becomes one of:
   an ``<img>`` shows without running anything it holds;
 - ``{"kind": "html", "html": ...}``: ``text/html`` (pandas tables) through an allow-list;
 - ``{"kind": "notice", "code": ..., ...}``: what the platform says (a cell stopped at its
-  time limit, output cut, an active output dropped), translated when it is shown.
+  time limit, output cut, an active output dropped, a visible check's outcome with its
+  message in kk, ru and en), translated when it is shown.
 
 Kept in the database as such, so a page never sees a raw output.
 """
@@ -238,6 +239,18 @@ def render(output: dict[str, Any], *, cell_timeout: float) -> dict[str, Any] | N
     return None
 
 
+def check_notice(outcome: dict[str, Any]) -> dict[str, Any]:
+    """A visible check's outcome (``graders.workspace.CellRun.checks``) as a notice: its
+    status, and its author's message in each language (chosen when shown)."""
+    messages = outcome.get("messages") or {}
+    return {
+        "kind": "notice",
+        "code": "check",
+        "status": str(outcome.get("status", "")),
+        "messages": {str(k): str(v)[:2000] for k, v in messages.items() if isinstance(v, str)},
+    }
+
+
 def render_cells(cells: list[Any], *, cell_timeout: float) -> dict[str, Any]:
     """A Run's cells (``graders.workspace.CellRun``) as ``{cell_id: {count, outputs}}``."""
     shown: dict[str, Any] = {}
@@ -247,6 +260,7 @@ def render_cells(cells: list[Any], *, cell_timeout: float) -> dict[str, Any]:
             # The interrupt that stopped it is the platform's doing, not the learner's error.
             raw = [o for o in raw if o.get("ename") != "KeyboardInterrupt"]
         outputs = [render(o, cell_timeout=cell_timeout) for o in raw]
+        outputs += [check_notice(c) for c in getattr(cell, "checks", None) or []]
         shown[cell.cell_id] = {
             "count": cell.execution_count,
             "outputs": [o for o in outputs if o is not None],

@@ -184,6 +184,52 @@ def test_feedback_shows_visible_output_and_only_scores_of_hidden_tests(setup, lo
     assert RELEASE.auto_points == 3
 
 
+def test_feedback_shows_visible_check_messages_and_only_that_a_hidden_check_failed(
+    setup, login, session
+):
+    hint = {"kk": "Медиананы алыңыз.", "ru": "Возьмите медиану.", "en": "Use the median."}
+    secret = {"kk": "SECRET-kk", "ru": "SECRET-ru", "en": "SECRET-en"}
+    submission = Submission(
+        enrollment_id=_enrollment_id(session, setup),
+        item_id=setup.item.id,
+        user_id=setup.learner.id,
+        notebook=solved(CORRECT).decode(),
+        status=SubmissionStatus.GRADED,
+        score=Decimal(0),
+        max_score=Decimal(3),
+        auto_max_score=Decimal(3),
+        passed=False,
+        result=grading.learner_cells(
+            [
+                {
+                    "grade_id": "test-visible",
+                    "score": 0,
+                    "max_score": 3,
+                    "passed": False,
+                    "kind": "auto",
+                    "feedback_output": "",
+                    "checks": [
+                        {"id": "fill", "status": "failed", "hidden": False, "messages": hint},
+                        {"id": "size", "status": "passed", "hidden": False, "messages": hint},
+                        {"id": "hid-den", "status": "failed", "hidden": True, "messages": secret},
+                    ],
+                }
+            ],
+            set(),
+        ),
+    )
+    assert "hid-den" not in str(submission.result) and "SECRET" not in str(submission.result)
+    session.add(submission)
+    session.flush()
+    setup.learner.locale = "ru"
+    session.flush()
+    client = login(setup.learner)
+    fragment = client.get(f"/submissions/{submission.id}/status").get_data(as_text=True)
+    assert "Возьмите медиану." in fragment and "Use the median." not in fragment
+    assert "SECRET" not in fragment and "hid-den" not in fragment
+    assert "Одна из скрытых проверок не пройдена." in fragment
+
+
 def _enrollment_id(session, setup) -> int:
     from lms.learning.models import Enrollment
 

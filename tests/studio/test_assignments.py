@@ -123,6 +123,26 @@ def test_metadata_problems_speak_the_instructors_language(client, session, instr
     assert stored(session) is None
 
 
+def test_a_check_without_its_kazakh_message_is_refused_in_the_instructors_language(
+    client, session, instructor, url
+):
+    instructor.locale = "kk"
+    session.flush()
+    cell = nbgrader(
+        "code", 'oqu_check("total", 3)', grade=True, locked=True, grade_id="t1", points=1
+    )
+    cell["metadata"]["oqu"] = {
+        "checks": {
+            "total": {"expected": {"t": "int", "v": 3}, "messages": {"ru": "Сумма.", "en": "Sum."}}
+        }
+    }
+    response = upload(client, url, notebook(cell))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "“total” тексеруіне мына тілдердегі хабарлама керек: kk" in page
+    assert stored(session) is None
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -122,3 +122,27 @@ def test_an_endless_loop_is_reported_as_such_in_the_learners_language(app):
     assert "10 секундтан ұзақ" in text
     with app.test_request_context(), force_locale("en"):
         assert "ran longer than 10 seconds" in notice_text("timeout", {"seconds": 10})
+
+
+def test_visible_checks_show_the_authors_message_in_the_learners_language(app):
+    from flask_babel import force_locale
+
+    messages = {"kk": "Медиананы алыңыз.", "ru": "Возьмите медиану.", "en": "Use the median."}
+    cell = CellRun(
+        cell_id="c1",
+        outputs=[],
+        checks=[
+            {"id": "fill", "status": "failed", "messages": messages},
+            {"id": "size", "status": "passed", "messages": messages},
+            {"id": "twice", "status": "repeated", "messages": messages},
+        ],
+    )
+    stored = render_cells([cell], cell_timeout=10)
+    assert [o["code"] for o in stored["c1"]["outputs"]] == ["check", "check", "check"]
+    with app.test_request_context(), force_locale("kk"):
+        texts = [o["text"] for o in shown_outputs(stored)["c1"]["outputs"]]
+    assert "Медиананы алыңыз." in texts[0] and "Use the median" not in texts[0]
+    assert "Медиананы" not in texts[1]  # a passed check says so, without the hint
+    with app.test_request_context(), force_locale("ru"):
+        texts = [o["text"] for o in shown_outputs(stored)["c1"]["outputs"]]
+    assert "Возьмите медиану." in texts[2] and texts[2] != texts[0]
