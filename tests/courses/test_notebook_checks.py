@@ -1,8 +1,8 @@
 """The check cells of the shipped course notebooks follow the oqu_check contract, read from
 the files alone (no kernel): each declared check is called in its own grade cell and says
-what is wrong in kk, ru and en; each call is declared; and every grade cell of a notebook
-that uses checks keeps a visible plain assert with a trilingual message, so that it also
-grades correctly without them."""
+what is wrong in kk, ru and en; each call is declared (hidden when it sits among the hidden
+tests); and each specialist notebook has at least 5 graded cells, every one keeping a
+visible plain assert with a trilingual message that hints at the fix."""
 
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ def uses_checks(notebook: Path) -> bool:
     return any("oqu" in c.metadata for c in grade_cells(notebook))
 
 
-CHECKED = [p for p in NOTEBOOKS if uses_checks(p)]
+WITH_CHECKS = [p for p in NOTEBOOKS if uses_checks(p)]
 
 
 def test_the_specialist_notebooks_use_checks() -> None:
-    names = {p.stem for p in CHECKED}
+    names = {p.stem for p in WITH_CHECKS}
     assert {
         "grid-load-pandas",
         "service-requests-dates",
@@ -47,11 +47,13 @@ def test_the_specialist_notebooks_use_checks() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("notebook", CHECKED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", WITH_CHECKS, ids=lambda p: p.stem)
 def test_checks_are_declared_called_and_explained(notebook: Path) -> None:
     seen: set[str] = set()
     cells = grade_cells(notebook)
-    assert len(cells) >= 5, f"{notebook.name}: {len(cells)} graded cells, at least 5 wanted"
+    specialist = notebook.parts[-4] == "applied-ml-for-industry"
+    if specialist:
+        assert len(cells) >= 5, f"{notebook.name}: {len(cells)} graded cells, at least 5 wanted"
     for cell in cells:
         grade_id = cell.metadata.nbgrader.grade_id
         declared = cell.metadata.get("oqu", {}).get("checks", {})
@@ -60,7 +62,11 @@ def test_checks_are_declared_called_and_explained(notebook: Path) -> None:
         assert sorted(called) == sorted(set(called)), f"{grade_id}: a check is sent twice"
         assert set(called) == set(declared), f"{grade_id}: called {called}, declared {declared}"
         visible = HIDDEN.sub("", cell.source)
-        assert set(CALL.findall(visible)) == set(called), f"{grade_id}: a check is hidden"
+        hidden = {c for c in called if c not in CALL.findall(visible)}
+        assert hidden == {c for c in called if declared[c].get("hidden")}, (
+            f"{grade_id}: checks called among the hidden tests must be declared hidden"
+        )
+        assert hidden != set(called), f"{grade_id}: no visible check"
         for check_id, spec in declared.items():
             assert CHECK_ID.fullmatch(check_id), check_id
             assert check_id not in seen, f"{check_id}: used twice in {notebook.name}"
@@ -71,7 +77,7 @@ def test_checks_are_declared_called_and_explained(notebook: Path) -> None:
             assert LATIN.search(messages["en"]), (check_id, messages["en"])
         asserts = re.findall(r"^assert .*?(?=^\S|\Z)", visible, re.S | re.M)
         explained = [a for a in asserts if KAZAKH.search(a) and "РУС" in a and "ENG" in a]
-        assert explained, f"{grade_id}: no visible assert with a kk/ru/en message"
+        assert explained or not specialist, f"{grade_id}: no visible assert with a kk/ru/en message"
 
 
 # Notebooks whose graded cells are decided by checks outside the kernel (issue 15); the
