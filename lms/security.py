@@ -71,7 +71,7 @@ def init_app(app: Flask) -> None:
         if "_user_id" in session and not static:
             # Every signed-in page shows a name and a CSRF token: on a shared school
             # computer, the next person must not find it in the browser's cache.
-            response.headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
 

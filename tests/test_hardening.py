@@ -112,7 +112,7 @@ def test_a_redis_outage_never_turns_a_login_into_a_500(app_settings, request, ma
     app_settings.update(
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
-        RATELIMIT_LOGIN="2 per minute",
+        RATELIMIT_LOGIN="2 per day",
     )
     client = request.getfixturevalue("app").test_client()
     user = make_user()

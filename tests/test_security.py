@@ -143,7 +143,7 @@ def test_pages_have_csp_and_no_inline_script_or_style(client, make_user, login, 
 
 
 def test_login_rate_limit_answers_429(app_settings, request, make_user) -> None:
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per day")
     client = request.getfixturevalue("app").test_client()
     user = make_user()
     for _ in range(3):
@@ -156,7 +156,7 @@ def test_login_rate_limit_answers_429(app_settings, request, make_user) -> None:
 
 
 def test_registration_rate_limit_answers_429(app_settings, request, session) -> None:
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="2 per minute")
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="2 per day")
     client = request.getfixturevalue("app").test_client()
     for _ in range(2):
         assert client.post("/register", data=registration(email="bad")).status_code == 400
@@ -196,7 +196,7 @@ def test_behind_a_proxy_each_visitor_has_their_own_limit(
 ) -> None:
     # Two visitors reach the app through one load balancer. Trusted (LMS_PROXY_HOPS=1),
     # X-Forwarded-For tells them apart; untrusted, they share the balancer's bucket.
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", PROXY_HOPS=hops)
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per day", PROXY_HOPS=hops)
     client = request.getfixturevalue("app").test_client()
     user = make_user()
     for _ in range(2):

@@ -402,7 +402,7 @@ def test_openapi_document_is_served(client):
 
 
 def test_rate_limit_per_token(app_settings, request, session, analyst, token):
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute")
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per day")
     client = request.getfixturevalue("client")
     responses = [client.get("/api/v1/stats/progress", headers=auth(token)) for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 429]
@@ -414,7 +414,7 @@ def test_rate_limit_per_token(app_settings, request, session, analyst, token):
 
 
 def test_rate_limit_is_shared_by_all_routes_of_a_token(app_settings, request, token, facts):
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute")
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_API="2 per day")
     client = request.getfixturevalue("client")
     codes = [
         client.get("/api/v1/stats/progress", headers=auth(token)).status_code,

@@ -237,9 +237,7 @@ def _enrollment_id(session, setup) -> int:
 
 
 def test_uploads_are_rate_limited_and_need_the_csrf_token(request, app_settings, setup, session):
-    app_settings.update(
-        RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute", WTF_CSRF_ENABLED=True
-    )
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per day", WTF_CSRF_ENABLED=True)
     client = request.getfixturevalue("client")
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]

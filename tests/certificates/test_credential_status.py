@@ -133,7 +133,7 @@ def test_unknown_code_is_a_bare_json_404(client, make_user, complete):
 
 def test_status_shares_the_verification_rate_limit(app_settings, request, make_user, complete):
     app_settings["RATELIMIT_ENABLED"] = True
-    app_settings["RATELIMIT_VERIFY"] = "3 per minute"
+    app_settings["RATELIMIT_VERIFY"] = "3 per day"
     app: Flask = request.getfixturevalue("app")
     client = app.test_client()
     certificate = complete(make_user())

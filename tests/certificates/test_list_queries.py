@@ -42,6 +42,8 @@ def _annul_behind_our_back(session, certificate) -> None:
 
 
 def _count(engine, session, get: Callable[[], str]) -> tuple[int, str]:
+    # Once before counting: a session's first request may record when it was last seen.
+    get()
     # A real request starts with an empty session: nothing already in the identity map.
     session.expunge_all()
     with statements(engine) as seen:

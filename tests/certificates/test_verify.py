@@ -174,7 +174,7 @@ def test_an_annulment_recorded_without_revoking_still_shows_revoked(
 
 def test_verification_is_rate_limited(app_settings, request, make_user, complete):
     app_settings["RATELIMIT_ENABLED"] = True
-    app_settings["RATELIMIT_VERIFY"] = "3 per minute"
+    app_settings["RATELIMIT_VERIFY"] = "3 per day"
     app: Flask = request.getfixturevalue("app")
     client = app.test_client()
     certificate = complete(make_user())

@@ -122,7 +122,7 @@ def test_home_page_shows_national_progress(client, snapshots):
 
 
 def test_open_data_has_its_own_rate_limit(app_settings, request):
-    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_OPEN_DATA="2 per minute")
+    app_settings.update(RATELIMIT_ENABLED=True, RATELIMIT_OPEN_DATA="2 per day")
     client = request.getfixturevalue("client")
     assert client.get("/open-data/catalog.json").status_code == 200
     assert client.get("/open-data/catalog.json").status_code == 200

@@ -64,7 +64,7 @@ def test_a_deep_queue_answers_429_busy_with_retry_after(setup, login, url, make_
 
 
 @pytest.mark.parametrize(
-    "app_settings", [{"RATELIMIT_ENABLED": True, "RATELIMIT_RUN": "2 per minute"}], indirect=True
+    "app_settings", [{"RATELIMIT_ENABLED": True, "RATELIMIT_RUN": "2 per day"}], indirect=True
 )
 def test_runs_per_learner_are_rate_limited(setup, login, url):
     client = login(setup.learner)
