@@ -17,11 +17,12 @@ from flask import Flask, current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from lms.certificates import credential, pdf
 from lms.certificates.keys import KeyStore
 from lms.certificates.models import RevocationKind
-from lms.certificates.services import CertificateFacts
+from lms.certificates.services import CertificateFacts, store_credential
 from lms.i18n import LANGUAGES
 
 TIER_NAMES = {
@@ -129,3 +130,17 @@ def claims(facts: CertificateFacts, language: str) -> credential.Claims:
 
 def render_pdf(facts: CertificateFacts, language: str) -> bytes:
     return pdf.render(sheet(facts, language))
+
+
+def stored_credential(session: Session, facts: CertificateFacts) -> str:
+    """The certificate's credential as first signed, from its stored facts and in the
+    language of study; signed again (and kept, flushed) only when its key is no longer
+    published. The key is chosen here, never by a view."""
+    certificate = facts.certificate
+    store = keystore()
+    if certificate.credential and certificate.key_id and store.get(certificate.key_id):
+        return certificate.credential
+    key = store.newest()
+    token = credential.sign(claims(facts, document_language(facts)), key)
+    store_credential(session, certificate=certificate, token=token, kid=key.kid)
+    return token

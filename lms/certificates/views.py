@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts import services as accounts
+from lms.attachments import content_disposition
 from lms.certificates import credential, documents, forms, services
 from lms.db import db
 from lms.extensions import limiter, rate
@@ -120,27 +121,14 @@ def download_credential(code: str) -> Any:
     facts = _owned_facts(code)
     if not facts.valid:
         return _gone(facts)
-    token = _stored_credential(facts)
+    token = documents.stored_credential(db.session(), facts)
+    db.session().commit()
     response = Response(token, mimetype="application/vc+jwt")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="oqu-certificate-{facts.code}.jwt"'
+    response.headers["Content-Disposition"] = content_disposition(
+        f"oqu-certificate-{facts.code}.jwt"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def _stored_credential(facts: services.CertificateFacts) -> str:
-    """The certificate's credential as first signed, from its stored facts and in the
-    language of study; signed again (and kept) only when its key is no longer published."""
-    certificate = facts.certificate
-    store = documents.keystore()
-    if certificate.credential and certificate.key_id and store.get(certificate.key_id):
-        return certificate.credential
-    key = store.newest()
-    token = credential.sign(documents.claims(facts, documents.document_language(facts)), key)
-    services.store_credential(db.session(), certificate=certificate, token=token, kid=key.kid)
-    db.session().commit()
-    return token
 
 
 @bp.get("/verify/<code>")

@@ -492,19 +492,18 @@ def test_the_issues_trick_on_a_copy_of_the_sensor_notebook(slow_grade):
 
 @pytest.mark.skipif(not SENSOR.exists(), reason="the shipped notebook moved")
 def test_the_issues_trick_on_the_shipped_sensor_notebook(slow_grade):
+    """The issue's three lines at the top of the first answer cell of the notebook as
+    shipped (rewritten since, with outside checks): they change no score and are flagged."""
     path = next(SENSOR.glob("*.ipynb"))
     released = release_notebook(nbformat.read(path, as_version=4))
-    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in released.student.cells}
-    answers = {k: v for k, v in sensor_answers(True).items() if k in ids}
-    honest = slow_grade(
-        released.master, solve(released.student, {k: SENSOR_WRONG[k] for k in answers})
-    )
-    cheat = slow_grade(released.master, solve(copy.deepcopy(released.student), answers))
-    assert cheat.score == honest.score
-    if honest.max_score == 8.0:  # the notebook as the issue found it
-        assert honest.score == 2.0
-    assert "patched-library" in cheat.flags
-    assert "numpy.allclose" in cheat.flag_details["patched-library"]
+    honest = slow_grade(released.master, copy.deepcopy(released.student))
+    cheat = copy.deepcopy(released.student)
+    first = next(c for c in cheat.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = SENSOR_TRICK + first.source
+    tricked = slow_grade(released.master, cheat)
+    assert tricked.score == honest.score
+    assert "patched-library" in tricked.flags
+    assert "numpy.allclose" in tricked.flag_details["patched-library"]
 
 
 # --- imports: added modules and finders -----------------------------------------------------
