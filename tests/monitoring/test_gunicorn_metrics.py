@@ -49,13 +49,19 @@ def test_every_worker_counts_and_a_killed_one_keeps_its_counts(tmp_path, fresh_d
             time.sleep(0.2)
         directories = list((tmp_path / "metrics").iterdir())
         assert [d.name for d in directories] == [f"web-{server.pid}"]
-        for _ in range(40):
+        # At least 40 requests, and until both workers have answered: a worker warms up
+        # (lms/warmup.py) before its first request, so the second may join late.
+        sent, deadline = 0, time.monotonic() + 60
+        files: set[str] = set()
+        while sent < 40 or len(files) < 2:
+            assert time.monotonic() < deadline, "one worker never answered"
             urllib.request.urlopen(f"{base}/healthz", timeout=10).read()
+            sent += 1
+            files = {p.name.rsplit("_", 1)[-1] for p in directories[0].glob("counter_*.db")}
         labels = {"endpoint": "main.healthz", "method": "GET", "status": "200"}
         _, text = scrape(f"{base}/metrics")
         counted = value(text, "oqu_http_requests_total", **labels)
-        assert counted >= 41  # the wait's own successful probe(s) and these 40
-        files = {p.name.rsplit("_", 1)[-1] for p in directories[0].glob("counter_*.db")}
+        assert counted >= sent + 1  # the wait's own successful probe(s) and these
         assert len(files) == 2, "both workers answered and wrote their own counts"
 
         workers = _children(server.pid)
