@@ -209,7 +209,8 @@ def reissue(session: Session, *, certificate: Certificate, user: User) -> Certif
     """A new certificate of the same completion under ``user``'s current name, with a new
     code; the old one is revoked as replaced and points to the new one."""
     # Read again under a row lock: two requests at once give one new certificate, not two.
-    session.refresh(certificate, with_for_update=True)
+    # OF certificate: PostgreSQL locks no row of the outer-joined (nullable) tables.
+    session.refresh(certificate, with_for_update={"of": Certificate})
     if not may_reissue(certificate, user=user):
         raise NothingToReissue(certificate.code)
     new = Certificate(
