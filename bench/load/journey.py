@@ -79,7 +79,7 @@ def form_of(html: str, action: str | None = None) -> dict[str, str]:
     return parser.fields
 
 
-def record(user: HttpUser, name: str, started: float, error: Exception | None = None) -> None:
+def record(name: str, started: float, error: Exception | None = None) -> None:
     events.request.fire(
         request_type="FLOW",
         name=name,
@@ -224,9 +224,9 @@ class Learner(HttpUser):
             shown = self.client.get(status_url, name="run status").json()
             if shown.get("finished"):
                 error = None if shown.get("status") == "done" else RuntimeError(shown.get("status"))
-                record(self, "run → output", started, error)
+                record("run → output", started, error)
                 return
-        record(self, "run → output", started, TimeoutError("run not finished"))
+        record("run → output", started, TimeoutError("run not finished"))
 
     def poll_score(self, status_url: str, started: float) -> None:
         delay = 0.25
@@ -235,9 +235,9 @@ class Learner(HttpUser):
             delay = min(delay * 1.2, 2.0)
             text = self.client.get(status_url, name="submission status").text
             if "data-poll-url" not in text:
-                record(self, "submit → score", started)
+                record("submit → score", started)
                 return
-        record(self, "submit → score", started, TimeoutError("no score"))
+        record("submit → score", started, TimeoutError("no score"))
 
 
 class Analyst(HttpUser):

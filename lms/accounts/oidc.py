@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lms import reference
 from lms.accounts import services
-from lms.accounts.models import OidcLink, Person, Sex, User
+from lms.accounts.models import OidcLink, Person, User
 from lms.db import utcnow
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -330,23 +330,15 @@ def create_account(
     person = Person()
     session.add(person)
     session.flush()
-    user = User(
+    user = services.new_account(
+        session,
         email=identity.email,
-        password_hash="",
-        full_name=profile.full_name.strip(),
-        region=profile.region,
-        sector=profile.sector,
-        birth_year=profile.birth_year,
-        sex=Sex(profile.sex),
-        locale=profile.locale,
+        password_hash="",  # no password: single sign-on only, until one is set
+        profile=profile,
+        person=person,
         consent_version=consent_version,
-        consented_at=now,
-        person_key=person.key,
-        created_at=now,
-        password_changed_at=now,
+        now=now,
     )
-    session.add(user)
-    session.flush()
     if identity.iin_hash is None and typed_iin_hash is not None:
         services.set_iin(session, user=user, iin_hash=typed_iin_hash)
         session.refresh(user, ["person"])

@@ -186,9 +186,32 @@ def register(
     check_profile(profile, year=now.year)
     check_password(password)
     person = _person_for_iin(session, iin_hash)
-    user = User(
+    return new_account(
+        session,
         email=email,
         password_hash=hash_password(password),
+        profile=profile,
+        person=person,
+        consent_version=consent_version,
+        now=now,
+    )
+
+
+def new_account(
+    session: Session,
+    *,
+    email: str,
+    password_hash: str,
+    profile: Profile,
+    person: Person,
+    consent_version: str,
+    now: datetime,
+) -> User:
+    """The account row itself, for registration and single sign-on alike (both check
+    the address and the profile first)."""
+    user = User(
+        email=email,
+        password_hash=password_hash,
         full_name=profile.full_name.strip(),
         region=profile.region,
         sector=profile.sector,
